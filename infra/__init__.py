@@ -1,0 +1,1 @@
+"""Local stack: the Firestore emulator, the sandbox broker and the gateway as real processes."""

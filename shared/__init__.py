@@ -1,0 +1,1 @@
+"""The engine behind every Cloud Function: no Flask here, and no environment outside config.py."""

@@ -1,0 +1,111 @@
+"""Composition root: builds the gateway from settings and injected parts, once per instance."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from shared.alpaca import AlpacaClient
+from shared.auth import Caller, CallerRegistry, dev_caller, parse_registry
+from shared.broker import Broker
+from shared.clock import Clock, SystemClock
+from shared.config import Settings
+from shared.ratelimit import Limiter, Unlimited
+from shared.secrets import AlpacaCredentials, CachedSecrets, SecretManagerReader, SecretReader
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """Everything a request handler may use; handlers never reach past it."""
+
+    settings: Settings
+    clock: Clock
+    alpaca: AlpacaClient
+    broker: Broker
+    callers: CallerRegistry
+    credentials: AlpacaCredentials
+    db: Any
+
+
+def _caller_loader(settings: Settings, secrets: CachedSecrets) -> Iterable[Caller]:
+    callers: list[Caller] = []
+    if settings.dev_token:
+        callers.append(dev_caller(settings.dev_token))
+    if settings.callers_json:
+        callers.extend(parse_registry(settings.callers_json))
+    elif not settings.dev_token:
+        callers.extend(parse_registry(secrets.get(settings.callers_secret)))
+    return callers
+
+
+def firestore_client(settings: Settings) -> Any:
+    from google.cloud import firestore
+
+    return firestore.Client(project=settings.google_cloud_project or "execution-engine-local")
+
+
+def build(
+    settings: Settings,
+    *,
+    http: httpx.Client | None = None,
+    db: Any = None,
+    clock: Clock | None = None,
+    limiter: Limiter | None = None,
+    secret_reader: SecretReader | None = None,
+) -> Gateway:
+    """Wire the gateway. Tests pass their own transport, Firestore client, clock and secret reader."""
+    clock = clock or SystemClock()
+    http = http or httpx.Client(
+        timeout=httpx.Timeout(
+            settings.read_timeout_seconds, connect=settings.connect_timeout_seconds, pool=2.0
+        ),
+        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+    )
+    db = db if db is not None else firestore_client(settings)
+    secrets = CachedSecrets(
+        secret_reader or SecretManagerReader.from_settings(settings), clock, settings.secrets_ttl_seconds
+    )
+    credentials = AlpacaCredentials(settings, secrets)
+    limiter = limiter or Unlimited()
+    alpaca = AlpacaClient(
+        http,
+        base_url=settings.alpaca_base_url,
+        data_url=settings.alpaca_data_url,
+        credentials=credentials,
+        limiter=limiter,
+        clock=clock,
+    )
+    return Gateway(
+        settings=settings,
+        clock=clock,
+        alpaca=alpaca,
+        broker=Broker(settings, alpaca, credentials),
+        callers=CallerRegistry(lambda: _caller_loader(settings, secrets)),
+        credentials=credentials,
+        db=db,
+    )
+
+
+_lock = threading.Lock()
+_gateway: Gateway | None = None
+
+
+def gateway() -> Gateway:
+    """The instance's gateway, built on first use from the environment (thread-safe)."""
+    global _gateway
+    if _gateway is None:
+        with _lock:
+            if _gateway is None:
+                _gateway = build(Settings.from_env())
+    return _gateway
+
+
+def install(instance: Gateway | None) -> None:
+    """Replace (or with None, forget) the instance's gateway: the seam tests use to inject parts."""
+    global _gateway
+    with _lock:
+        _gateway = instance

@@ -1,0 +1,98 @@
+"""The read and trade use cases over Alpaca, answering in the public response models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.alpaca import AlpacaClient
+from shared.config import Settings
+from shared.errors import BadRequest, NotFound
+from shared.models import (
+    Account,
+    CancelResult,
+    ClosePositionResult,
+    GatewayConfig,
+    MarketClock,
+    Order,
+    Position,
+    Trade,
+)
+from shared.order_request import OrderRequest
+from shared.ratelimit import Priority
+from shared.secrets import AlpacaCredentials
+
+ORDER_STATUSES = ("open", "closed", "all")
+TRADES_DEFAULT = 20
+TRADES_MAX = 500
+
+
+class Broker:
+    def __init__(self, settings: Settings, alpaca: AlpacaClient, credentials: AlpacaCredentials) -> None:
+        self._settings = settings
+        self._alpaca = alpaca
+        self._credentials = credentials
+
+    def account(self) -> Account:
+        return Account.from_alpaca(self._alpaca.account())
+
+    def positions(self) -> list[Position]:
+        return [Position.from_alpaca(p) for p in self._alpaca.positions()]
+
+    def clock(self) -> MarketClock:
+        return MarketClock.model_validate(self._alpaca.clock())
+
+    def config(self) -> GatewayConfig:
+        key_ok, secret_ok = self._credentials.configured()
+        return GatewayConfig(
+            base_url=self._settings.alpaca_base_url,
+            data_url=self._settings.alpaca_data_url,
+            api_key_configured=key_ok,
+            secret_key_configured=secret_ok,
+            trading_mode=self._settings.trading_mode,
+            rate_limit_per_minute=self._settings.rate_limit_per_minute,
+            rate_limit_window_seconds=str(self._settings.rate_limit_window_seconds),
+        )
+
+    def orders(self, status: str = "open", limit: int | None = None) -> list[Order]:
+        if status not in ORDER_STATUSES:
+            raise BadRequest("status must be one of open, closed, all", reason="invalid_status")
+        raw = self._alpaca.orders(status=status, limit=limit, direction="desc", nested="true")
+        return [Order.from_alpaca(o) for o in raw]
+
+    def order(self, order_id: str) -> Order:
+        return Order.from_alpaca(self._alpaca.order(order_id))
+
+    def trades(self, limit: int = TRADES_DEFAULT) -> list[Trade]:
+        """Recent fills, newest first: orders with a filled quantity, by fill time."""
+        limit = max(1, min(limit, TRADES_MAX))
+        raw = self._alpaca.orders(status="all", limit=TRADES_MAX, direction="desc", nested="false")
+        filled = [Order.from_alpaca(o) for o in raw if _filled(o)]
+        filled.sort(key=lambda o: o.filled_at or o.updated_at or "", reverse=True)
+        return [Trade.from_order(o) for o in filled[:limit]]
+
+    def place_order(self, request: OrderRequest) -> Order:
+        return Order.from_alpaca(self._alpaca.place_order(request.to_alpaca()))
+
+    def cancel_order(self, order_id: str) -> CancelResult:
+        """Ask Alpaca to cancel, then report the status it now gives (never assume `canceled`)."""
+        self._alpaca.cancel_order(order_id)
+        raw = self._alpaca.request("GET", f"/v2/orders/{order_id}", priority=Priority.TRADE)
+        return CancelResult.from_order(Order.from_alpaca(raw))
+
+    def close_position(
+        self, symbol: str, *, qty: str | None = None, percentage: str | None = None
+    ) -> ClosePositionResult:
+        if qty is not None and percentage is not None:
+            raise BadRequest("give qty or percentage, not both", reason="invalid_close")
+        try:
+            raw = self._alpaca.close_position(symbol.upper(), qty=qty, percentage=percentage)
+        except NotFound as exc:
+            raise NotFound(f"no open position in {symbol.upper()}", reason="position_not_found") from exc
+        return ClosePositionResult.from_order(Order.from_alpaca(raw))
+
+
+def _filled(raw: dict[str, Any]) -> bool:
+    try:
+        return float(raw.get("filled_qty") or 0) > 0
+    except ValueError:
+        return False

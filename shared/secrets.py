@@ -1,0 +1,123 @@
+"""Alpaca keys and other secrets: env values first, else Secret Manager behind a per-instance TTL cache."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from shared.clock import Clock
+from shared.config import Settings
+from shared.errors import Unavailable
+
+
+@dataclass(frozen=True)
+class Credentials:
+    key_id: str = field(repr=False)
+    secret: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "Credentials(***)"
+
+
+class SecretReader(Protocol):
+    def read(self, name: str) -> str:
+        """The latest version of secret `name`; raise Unavailable when it cannot be read."""
+        ...
+
+
+class SecretManagerReader:
+    """Reads `projects/{project}/secrets/{name}/versions/latest` with the official client."""
+
+    def __init__(self, project: str | None, client: Any) -> None:
+        self._project = project
+        self._client = client
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SecretManagerReader:
+        return cls(settings.google_cloud_project, lambda: _secret_manager_client(settings))
+
+    def read(self, name: str) -> str:
+        if not self._project:
+            raise Unavailable("no GOOGLE_CLOUD_PROJECT to read secrets from", reason="secrets_unavailable")
+        client = self._client() if callable(self._client) else self._client
+        path = f"projects/{self._project}/secrets/{name}/versions/latest"
+        try:
+            response = client.access_secret_version(request={"name": path})
+        except Exception as exc:  # any client failure means the secret is not available now
+            raise Unavailable(
+                f"secret {name} could not be read", reason="secrets_unavailable", retry_after=1
+            ) from exc
+        return str(response.payload.data.decode("utf-8")).strip()
+
+
+def _secret_manager_client(settings: Settings) -> Any:
+    from google.cloud import secretmanager
+
+    if settings.secret_manager_endpoint:
+        from google.auth.credentials import AnonymousCredentials
+
+        return secretmanager.SecretManagerServiceClient(
+            transport="rest",
+            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+            client_options={"api_endpoint": settings.secret_manager_endpoint},
+        )
+    return secretmanager.SecretManagerServiceClient()
+
+
+class CachedSecrets:
+    """A TTL cache in front of a SecretReader; `invalidate` forces the next read to go upstream."""
+
+    def __init__(self, reader: SecretReader, clock: Clock, ttl_seconds: float) -> None:
+        self._reader = reader
+        self._clock = clock
+        self._ttl = ttl_seconds
+        self._values: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> str:
+        with self._lock:
+            cached = self._values.get(name)
+            if cached and self._clock.now() - cached[0] < self._ttl:
+                return cached[1]
+        value = self._reader.read(name)
+        with self._lock:
+            self._values[name] = (self._clock.now(), value)
+        return value
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+class AlpacaCredentials:
+    """The Alpaca key pair: ALPACA_API_KEY/ALPACA_SECRET_KEY when set, else the two named secrets."""
+
+    def __init__(self, settings: Settings, secrets: CachedSecrets) -> None:
+        self._settings = settings
+        self._secrets = secrets
+
+    @property
+    def from_env(self) -> bool:
+        return bool(self._settings.alpaca_api_key and self._settings.alpaca_secret_key)
+
+    def current(self) -> Credentials:
+        if self._settings.alpaca_api_key and self._settings.alpaca_secret_key:
+            return Credentials(self._settings.alpaca_api_key, self._settings.alpaca_secret_key)
+        return Credentials(
+            self._secrets.get(self._settings.alpaca_api_key_secret),
+            self._secrets.get(self._settings.alpaca_secret_key_secret),
+        )
+
+    def refresh(self) -> Credentials:
+        """Re-read the keys after Alpaca refused them, so a rotation needs no redeploy."""
+        self._secrets.invalidate()
+        return self.current()
+
+    def configured(self) -> tuple[bool, bool]:
+        """Whether a key id and a secret are available, without revealing either."""
+        try:
+            creds = self.current()
+        except Unavailable:
+            return (False, False)
+        return (bool(creds.key_id), bool(creds.secret))

@@ -1,0 +1,112 @@
+"""Shared fixtures: one Firestore emulator and one sandbox broker per test session, real processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from infra.stack import Service, start_emulator, start_sandbox
+
+SANDBOX_KEY = "sandbox-key"
+SANDBOX_SECRET = "sandbox-secret"
+
+
+@pytest.fixture(scope="session")
+def firestore_emulator() -> Iterator[str]:
+    """Host:port of a Firestore emulator: the one in FIRESTORE_EMULATOR_HOST, else one we start."""
+    existing = os.environ.get("FIRESTORE_EMULATOR_HOST")
+    if existing:
+        yield existing
+        return
+    if shutil.which("gcloud") is None or shutil.which("java") is None:
+        pytest.skip("the Firestore emulator needs gcloud and Java")
+    service = start_emulator()
+    os.environ["FIRESTORE_EMULATOR_HOST"] = service.url
+    try:
+        yield service.url
+    finally:
+        os.environ.pop("FIRESTORE_EMULATOR_HOST", None)
+        service.stop()
+
+
+@pytest.fixture
+def firestore_project(firestore_emulator: str) -> Iterator[str]:
+    """A fresh project id on the emulator, so each test sees an empty database; cleared afterwards."""
+    project = f"test-{uuid.uuid4().hex[:12]}"
+    yield project
+    httpx.delete(
+        f"http://{firestore_emulator}/emulator/v1/projects/{project}/databases/(default)/documents",
+        timeout=10.0,
+    )
+
+
+@pytest.fixture
+def db(firestore_project: str) -> Any:
+    """A real Firestore client on the emulator, isolated by project id."""
+    from google.cloud import firestore
+
+    return firestore.Client(project=firestore_project)
+
+
+class Sandbox:
+    """The sandbox broker process with helpers for its admin routes."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.url = service.url
+        self.admin = httpx.Client(base_url=service.url, timeout=10.0)
+        self.key = SANDBOX_KEY
+        self.secret = SANDBOX_SECRET
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"APCA-API-KEY-ID": self.key, "APCA-API-SECRET-KEY": self.secret}
+
+    def client(self) -> httpx.Client:
+        """A plain httpx client on the trading API, authenticated as the default account."""
+        return httpx.Client(base_url=self.url, headers=self.headers, timeout=10.0)
+
+    def reset(self) -> None:
+        self.admin.post("/_sandbox/reset").raise_for_status()
+
+    def set_clock(self, now: str | None, frozen: bool = True) -> None:
+        self.admin.put("/_sandbox/clock", json={"now": now, "frozen": frozen}).raise_for_status()
+
+    def advance(self, seconds: float) -> None:
+        self.admin.post("/_sandbox/clock/advance", json={"seconds": seconds}).raise_for_status()
+
+    def set_price(self, symbol: str, price: str) -> None:
+        self.admin.put(f"/_sandbox/prices/{symbol}", json={"price": price}).raise_for_status()
+
+    def fault(self, **fault: Any) -> None:
+        self.admin.post("/_sandbox/faults", json=fault).raise_for_status()
+
+    def stats(self) -> dict[str, Any]:
+        body: dict[str, Any] = self.admin.get("/_sandbox/stats").json()
+        return body
+
+
+@pytest.fixture(scope="session")
+def sandbox_service() -> Iterator[Service]:
+    service = start_sandbox()
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_service: Service) -> Iterator[Sandbox]:
+    """The session's sandbox, reset to its initial state (time real again, no faults) for this test."""
+    box = Sandbox(sandbox_service)
+    box.reset()
+    try:
+        yield box
+    finally:
+        box.admin.close()
