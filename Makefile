@@ -28,7 +28,7 @@ bench: setup
 	$(PY) -m bench
 
 openapi: setup
-	$(PY) -m functions.openapi > infra/openapi.json
+	$(PY) -m functions.openapi > openapi.json
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

@@ -111,7 +111,7 @@ def _token(request: flask.Request, body: Mapping[str, Any]) -> str | None:
     return str(token) if token else None
 
 
-def _cors(response: flask.Response, request: flask.Request, origins: tuple[str, ...]) -> None:
+def apply_cors(response: flask.Response, request: flask.Request, origins: tuple[str, ...]) -> None:
     origin = request.headers.get("Origin")
     if "*" in origins:
         response.headers["Access-Control-Allow-Origin"] = "*"
@@ -121,9 +121,10 @@ def _cors(response: flask.Response, request: flask.Request, origins: tuple[str, 
     response.headers["Access-Control-Expose-Headers"] = "X-Request-Id, Retry-After, Idempotent-Replayed"
 
 
-def _preflight(route: Route) -> flask.Response:
+def preflight(methods: list[str]) -> flask.Response:
+    """The answer to a CORS preflight for a path that accepts `methods`."""
     response = flask.Response(status=204)
-    response.headers["Access-Control-Allow-Methods"] = f"{route.method}, OPTIONS"
+    response.headers["Access-Control-Allow-Methods"] = ", ".join([*methods, "OPTIONS"])
     response.headers["Access-Control-Allow-Headers"] = (
         "Authorization, Content-Type, Idempotency-Key, X-Request-Id"
     )
@@ -156,7 +157,7 @@ def endpoint(entry_point: str) -> Callable[[Handler], Callable[[flask.Request], 
                 gw = gateway()
                 origins = gw.settings.cors_origins
                 if request.method == "OPTIONS":
-                    response = _preflight(route)
+                    response = preflight([route.method])
                 elif request.method != route.method:
                     raise MethodNotAllowed(f"{request.method} is not allowed here; use {route.method}")
                 else:
@@ -183,7 +184,7 @@ def endpoint(entry_point: str) -> Callable[[Handler], Callable[[flask.Request], 
                     GatewayError("an unexpected error occurred", reason="internal_error"), request_id
                 )
             response.headers[REQUEST_ID] = request_id
-            _cors(response, request, origins)
+            apply_cors(response, request, origins)
             return response
 
         return entry

@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel
+
+from shared import models
 from shared.auth import Scope
+from shared.order_request import OrderRequest
 
 BASE_PATH = "/api/alpaca"
 
@@ -18,6 +22,9 @@ class Route:
     scope: Scope
     summary: str
     query: tuple[str, ...] = field(default=())
+    request: type[BaseModel] | None = None  # JSON body, for the OpenAPI document
+    response: type[BaseModel] | None = None
+    many: bool = False  # the response is a list of `response`
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -33,15 +40,73 @@ class Route:
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("GET", "/account", "get_account", Scope.READ, "Account balances and status"),
-    Route("GET", "/positions", "list_positions", Scope.READ, "Open positions"),
-    Route("POST", "/positions/{symbol}/close", "close_position", Scope.TRADE, "Close a position"),
-    Route("GET", "/orders", "list_orders", Scope.READ, "Orders by status", ("status", "limit")),
-    Route("POST", "/orders", "place_order", Scope.TRADE, "Place an order"),
-    Route("DELETE", "/orders/{order_id}", "cancel_order", Scope.TRADE, "Cancel an order"),
-    Route("GET", "/trades", "list_trades", Scope.READ, "Recent fills, newest first", ("limit",)),
-    Route("GET", "/clock", "get_clock", Scope.READ, "Market clock"),
-    Route("GET", "/config", "get_config", Scope.READ, "Gateway configuration, without secrets"),
+    Route(
+        "GET", "/account", "get_account", Scope.READ, "Account balances and status", response=models.Account
+    ),
+    Route(
+        "GET",
+        "/positions",
+        "list_positions",
+        Scope.READ,
+        "Open positions",
+        response=models.Position,
+        many=True,
+    ),
+    Route(
+        "POST",
+        "/positions/{symbol}/close",
+        "close_position",
+        Scope.TRADE,
+        "Close a position, wholly or by qty or percentage",
+        ("qty", "percentage"),
+        response=models.ClosePositionResult,
+    ),
+    Route(
+        "GET",
+        "/orders",
+        "list_orders",
+        Scope.READ,
+        "Orders by status",
+        ("status", "limit"),
+        response=models.Order,
+        many=True,
+    ),
+    Route(
+        "POST",
+        "/orders",
+        "place_order",
+        Scope.TRADE,
+        "Place an order",
+        request=OrderRequest,
+        response=models.Order,
+    ),
+    Route(
+        "DELETE",
+        "/orders/{order_id}",
+        "cancel_order",
+        Scope.TRADE,
+        "Cancel an order",
+        response=models.CancelResult,
+    ),
+    Route(
+        "GET",
+        "/trades",
+        "list_trades",
+        Scope.READ,
+        "Recent fills, newest first",
+        ("limit",),
+        response=models.Trade,
+        many=True,
+    ),
+    Route("GET", "/clock", "get_clock", Scope.READ, "Market clock", response=models.MarketClock),
+    Route(
+        "GET",
+        "/config",
+        "get_config",
+        Scope.READ,
+        "Gateway configuration, never a key",
+        response=models.GatewayConfig,
+    ),
 )
 
 JOBS: tuple[str, ...] = ()

@@ -50,7 +50,7 @@ class Service:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def _spawn(
+def spawn(
     name: str,
     args: list[str],
     url: str,
@@ -82,7 +82,7 @@ def _spawn(
     raise RuntimeError(f"{name} did not become ready within {deadline_s}s\n{service.log_tail()}")
 
 
-def _answers(url: str, expect: Callable[[httpx.Response], bool]) -> Callable[[], bool]:
+def answers(url: str, expect: Callable[[httpx.Response], bool]) -> Callable[[], bool]:
     def check() -> bool:
         try:
             return expect(httpx.get(url, timeout=1.0))
@@ -97,11 +97,11 @@ def start_emulator(port: int | None = None, log_dir: Path | None = None) -> Serv
     port = port or free_port()
     url = f"127.0.0.1:{port}"
     args = ["gcloud", "emulators", "firestore", "start", f"--host-port={url}", "--quiet"]
-    return _spawn(
+    return spawn(
         "firestore-emulator",
         args,
         url,
-        _answers(f"http://{url}/", lambda r: r.status_code == 200),
+        answers(f"http://{url}/", lambda r: r.status_code == 200),
         log_dir=log_dir,
         deadline_s=90.0,
     )
@@ -129,11 +129,11 @@ def start_sandbox(
         str(rate_window),
         *(extra_args or []),
     ]
-    return _spawn(
+    return spawn(
         f"sandbox-{port}",
         args,
         url,
-        _answers(f"{url}/_sandbox/clock", lambda r: r.status_code == 200),
+        answers(f"{url}/_sandbox/clock", lambda r: r.status_code == 200),
         log_dir=log_dir,
     )
 
@@ -155,11 +155,11 @@ def start_function(
         "--host=127.0.0.1",
         f"--port={port}",
     ]
-    return _spawn(
+    return spawn(
         f"{target}-{port}",
         args,
         url,
-        _answers(f"{url}/", lambda r: r.status_code < 500),
+        answers(f"{url}/", lambda r: r.status_code < 500),
         env=env,
         log_dir=log_dir,
     )

@@ -1,0 +1,112 @@
+"""The local gateway server: every route of the route table dispatched to its Cloud Function entry point."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import flask
+from werkzeug.serving import make_server
+
+import main
+from functions._http import REQUEST_ID, apply_cors, error_response, preflight
+from functions.openapi import document
+from functions.routes import BASE_PATH, JOBS, ROUTES, Route
+from shared.app import gateway
+from shared.errors import MethodNotAllowed, NotFound
+
+EntryPoint = Callable[[flask.Request], flask.Response]
+
+
+def _entry(name: str) -> EntryPoint:
+    function: EntryPoint = getattr(main, name)
+    return function
+
+
+def _matching(path: str) -> list[Route]:
+    """The routes whose path template matches the request path, whatever their method."""
+    below = path.removeprefix(BASE_PATH).rstrip("/") or "/"
+    return [route for route in ROUTES if route.pattern.fullmatch(below)]
+
+
+def dispatch(path: str) -> flask.Response:
+    request = flask.request
+    request_id = request.headers.get(REQUEST_ID) or uuid.uuid4().hex
+    routes = _matching(path)
+    if not routes:
+        response = error_response(
+            NotFound(f"no route {request.method} {path}", reason="route_not_found"), request_id
+        )
+    else:
+        chosen = next((r for r in routes if r.method == request.method), None)
+        if request.method == "OPTIONS":
+            response = preflight(sorted({r.method for r in routes}))
+            apply_cors(response, request, gateway().settings.cors_origins)
+        elif chosen is None:
+            allowed = sorted({r.method for r in routes})
+            error = MethodNotAllowed(f"{request.method} is not allowed on {path}", allowed=allowed)
+            response = error_response(error, request_id)
+            response.headers["Allow"] = ", ".join([*allowed, "OPTIONS"])
+        else:
+            return _entry(chosen.entry_point)(request)
+    response.headers[REQUEST_ID] = request_id
+    return response
+
+
+def create_app() -> flask.Flask:
+    app = flask.Flask("execution_engine_local")
+    app.url_map.strict_slashes = False
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+
+    @app.route(f"{BASE_PATH}/openapi.json", methods=["GET"])
+    def openapi() -> Any:
+        return flask.jsonify(document())
+
+    @app.route(BASE_PATH, methods=methods, defaults={"rest": ""})
+    @app.route(f"{BASE_PATH}/<path:rest>", methods=methods)
+    def api(rest: str) -> flask.Response:
+        return dispatch(flask.request.path)
+
+    @app.route("/jobs/<name>", methods=["POST"])
+    def job(name: str) -> flask.Response:
+        if name not in JOBS:
+            return error_response(NotFound(f"no job {name}", reason="route_not_found"), uuid.uuid4().hex)
+        return _entry(name)(flask.request)
+
+    @app.errorhandler(404)
+    def not_found(_: Exception) -> flask.Response:
+        error = NotFound(f"no route {flask.request.method} {flask.request.path}", reason="route_not_found")
+        return error_response(error, uuid.uuid4().hex)
+
+    @app.errorhandler(405)
+    def not_allowed(_: Exception) -> flask.Response:
+        return error_response(MethodNotAllowed(f"{flask.request.method} is not allowed"), uuid.uuid4().hex)
+
+    return app
+
+
+def _stop(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def serve(host: str, port: int) -> None:
+    server = make_server(host, port, create_app(), threaded=True)
+    signal.signal(signal.SIGTERM, _stop)
+    print(f"gateway listening on http://{host}:{port}{BASE_PATH}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Serve every gateway route locally.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    args = parser.parse_args()
+    serve(args.host, args.port)
+    sys.exit(0)
