@@ -24,6 +24,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def claim_port(port: int | None) -> int:
+    """The given port if nothing listens on it yet (a free one when None), so a stale process is never
+    mistaken for the one we start."""
+    if port is None:
+        return free_port()
+    with socket.socket() as sock:
+        if sock.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(f"port {port} is already in use: stop what listens there first")
+    return port
+
+
 @dataclass
 class Service:
     """A child process group that answers on `url` once ready."""
@@ -94,7 +105,7 @@ def answers(url: str, expect: Callable[[httpx.Response], bool]) -> Callable[[], 
 
 def start_emulator(port: int | None = None, log_dir: Path | None = None) -> Service:
     """`gcloud emulators firestore start` on 127.0.0.1; ready when `GET /` answers `Ok`."""
-    port = port or free_port()
+    port = claim_port(port)
     url = f"127.0.0.1:{port}"
     args = ["gcloud", "emulators", "firestore", "start", f"--host-port={url}", "--quiet"]
     return spawn(
@@ -115,7 +126,7 @@ def start_sandbox(
     log_dir: Path | None = None,
 ) -> Service:
     """The sandbox broker, `python -m sandbox`, ready when its admin clock answers."""
-    port = port or free_port()
+    port = claim_port(port)
     url = f"http://127.0.0.1:{port}"
     args = [
         sys.executable,
@@ -145,7 +156,7 @@ def start_function(
     log_dir: Path | None = None,
 ) -> Service:
     """One entry point of main.py under `functions-framework --target`, as Cloud Functions runs it."""
-    port = port or free_port()
+    port = claim_port(port)
     url = f"http://127.0.0.1:{port}"
     framework = str(Path(sys.executable).with_name("functions-framework"))
     args = [
