@@ -56,6 +56,9 @@ class Settings:
     rate_limit_window_seconds: Decimal = Decimal("60")
     rate_limit_trade_wait_seconds: Decimal = Decimal("2")
     rate_limit_read_wait_seconds: Decimal = Decimal("0.5")
+    rate_limit_guard_seconds: Decimal = Decimal("0.25")
+    rate_limit_store_timeout_seconds: Decimal = Decimal("1.5")
+    rate_limit_mode: str = "firestore"
     max_instances: int = 10
     flatten_lead_minutes: int = 10
     flatten_asset_classes: tuple[str, ...] = ("us_equity",)
@@ -88,6 +91,9 @@ class Settings:
             rate_limit_window_seconds=_decimal(env, "RATE_LIMIT_WINDOW_SECONDS", "60"),
             rate_limit_trade_wait_seconds=_decimal(env, "RATE_LIMIT_TRADE_WAIT_SECONDS", "2"),
             rate_limit_read_wait_seconds=_decimal(env, "RATE_LIMIT_READ_WAIT_SECONDS", "0.5"),
+            rate_limit_guard_seconds=_decimal(env, "RATE_LIMIT_GUARD_SECONDS", "0.25"),
+            rate_limit_store_timeout_seconds=_decimal(env, "RATE_LIMIT_STORE_TIMEOUT_SECONDS", "1.5"),
+            rate_limit_mode=text("RATE_LIMIT_MODE", cls.rate_limit_mode).strip().lower(),
             max_instances=_int(env, "MAX_INSTANCES", cls.max_instances),
             flatten_lead_minutes=_int(env, "FLATTEN_LEAD_MINUTES", cls.flatten_lead_minutes),
             flatten_asset_classes=tuple(
@@ -123,5 +129,7 @@ class Settings:
             raise ConfigError("GATEWAY_DEV_TOKEN is refused unless Firestore is the emulator")
         if self.rate_limit_per_minute < 1 or self.rate_limit_window_seconds <= 0:
             raise ConfigError("the rate limit budget and window must be positive")
+        if self.rate_limit_mode not in {"firestore", "local"}:
+            raise ConfigError("RATE_LIMIT_MODE must be firestore or local")
         if self.max_instances < 1:
             raise ConfigError("MAX_INSTANCES must be at least 1")

@@ -1,0 +1,296 @@
+"""The Firestore slot limiter: slots handed out by field transforms on `ratelimit/{key fingerprint}`.
+
+One commit per slot, never a read or a transaction. Reads: `Maximum(read_next, floor)` (only after
+idle) then `Increment(read_next, 1)`; the new value names the slot. A slot beyond the caller's wait
+is kept in this instance's pool for its next caller, so refusing a read wastes nothing and each
+instance holds at most one slot ahead. Trade slot k is claimed in ring cell `t{n}`:
+`Maximum(cell, k * 2**20)` then `Increment(cell, 1)`; whoever reads back exactly k * 2**20 + 1 owns
+it, and extra claims are harmless. Every commit also returns `blocked_until`, which upstream feedback
+raises with a Maximum. The grid and its guarantee: shared/ratelimit.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from google.api_core.exceptions import GoogleAPIError
+from google.cloud.firestore_v1.types import common as common_pb
+from google.cloud.firestore_v1.types import document as document_pb
+from google.cloud.firestore_v1.types import write as write_pb
+
+from shared.alpaca import key_fingerprint
+from shared.clock import Clock
+from shared.config import Settings
+from shared.errors import RateLimited, Unavailable
+from shared.ratelimit import Limiter, LimiterStats, LocalLimiter, Priority, Schedule
+
+log = logging.getLogger("execution_engine.ratelimit")
+
+TICKET = 2**20  # claims per trade slot the cell encoding can tell apart
+RING = 64  # trade cells, reused round robin: far more than a trade's wait ever spans
+DEGRADED_SECONDS = 5.0  # after a Firestore failure, how long to stay on the local share
+
+
+def _transform(path: str, kind: str, value: float | int) -> Any:
+    number = (
+        document_pb.Value(double_value=value)
+        if isinstance(value, float)
+        else document_pb.Value(integer_value=value)
+    )
+    return write_pb.DocumentTransform.FieldTransform(field_path=path, **{kind: number})
+
+
+def _number(value: Any) -> float:
+    return float(value.double_value if "double_value" in value else value.integer_value)
+
+
+class SlotStore:
+    """The three commits of the limiter, on one document per key, each with a short deadline."""
+
+    def __init__(self, db: Any, stats: LimiterStats, timeout: float, collection: str = "ratelimit") -> None:
+        self._db = db
+        self._stats = stats
+        self._timeout = timeout
+        self._collection = collection
+        self._warm = False  # the first call also opens the channel: allow it longer
+
+    def _commit(self, key_id: str, *writes: list[Any]) -> list[list[float]]:
+        name = self._db.collection(self._collection).document(key_fingerprint(key_id))._document_path
+        protos = [
+            write_pb.Write(
+                update=document_pb.Document(name=name),
+                update_mask=common_pb.DocumentMask(field_paths=[]),
+                update_transforms=transforms,
+            )
+            for transforms in writes
+        ]
+        response = self._db._firestore_api.commit(
+            request={"database": self._db._database_string, "writes": protos},
+            metadata=self._db._rpc_metadata,
+            retry=None,
+            timeout=self._timeout if self._warm else max(self._timeout, 5.0),
+        )
+        self._warm = True
+        self._stats.add(commits=1, writes=len(protos))
+        return [[_number(value) for value in result.transform_results] for result in response.write_results]
+
+    def next_read(self, key_id: str, floor: int | None) -> tuple[int, float]:
+        """Take the read counter's next value, first raised to `floor`: (ordinal, blocked_until)."""
+        blocked = _transform("blocked_until", "maximum", 0.0)
+        increment = _transform("read_next", "increment", 1)
+        if floor is None:
+            (result,) = self._commit(key_id, [increment, blocked])
+            return int(result[0]) - 1, result[1]
+        raise_floor = _transform("read_next", "maximum", floor)
+        first, second = self._commit(key_id, [raise_floor, blocked], [increment])
+        return int(second[0]) - 1, first[1]
+
+    def claim_trade(self, key_id: str, slot: int, trade_every: int) -> tuple[bool, float]:
+        """Claim trade slot `slot`: (won, blocked_until)."""
+        cell = f"t{(slot // trade_every) % RING}"
+        base = slot * TICKET
+        first, second = self._commit(
+            key_id,
+            [_transform(cell, "maximum", base), _transform("blocked_until", "maximum", 0.0)],
+            [_transform(cell, "increment", 1)],
+        )
+        return int(second[0]) == base + 1, first[1]
+
+    def block(self, key_id: str, until: float, floor: int) -> None:
+        """Every instance backs off until `until`; the read counter skips past it."""
+        self._commit(
+            key_id,
+            [_transform("blocked_until", "maximum", until), _transform("read_next", "maximum", floor)],
+        )
+
+
+@dataclass
+class _Key:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    pool: list[float] = field(default_factory=list)  # reserved read slots nobody has used yet
+    tried: set[int] = field(default_factory=set)  # trade slots this instance already claimed or lost
+    frontier: float = 0.0  # lower bound of the read counter's next slot start
+    blocked_until: float = 0.0
+
+
+class SlotLimiter:
+    """The distributed limiter; falls back to a per-instance share when Firestore cannot be reached."""
+
+    def __init__(
+        self, db: Any, schedule: Schedule, clock: Clock, *, fallback: LocalLimiter, timeout: float = 1.5
+    ) -> None:
+        self.schedule = schedule
+        self.stats = LimiterStats()
+        self.fallback = fallback
+        self._store = SlotStore(db, self.stats, timeout)
+        self._clock = clock
+        self._keys: dict[str, _Key] = {}
+        self._keys_lock = threading.Lock()
+        self._degraded_until = 0.0
+
+    def _key(self, key_id: str) -> _Key:
+        with self._keys_lock:
+            return self._keys.setdefault(key_id, _Key())
+
+    def acquire(self, key_id: str, priority: Priority) -> None:
+        wait = self.schedule.read_wait if priority is Priority.READ else self.schedule.trade_wait
+        for _ in range(3):
+            if self._clock.now() < self._degraded_until:
+                return self._degraded(key_id, priority)
+            try:
+                slot = self._reserve(self._key(key_id), key_id, priority, wait)
+            except GoogleAPIError as exc:
+                self._degraded_until = self._clock.now() + DEGRADED_SECONDS
+                log.warning(
+                    "rate limiter store unreachable (%s): reads use 1/%d of the budget, orders are refused",
+                    type(exc).__name__,
+                    round(self.schedule.budget / self.fallback.budget),
+                )
+                return self._degraded(key_id, priority)
+            self._clock.sleep(slot - self._clock.now())
+            if self._clock.now() - slot <= self.schedule.lateness:
+                self.stats.add(granted=1)
+                return None
+            self.stats.add(wasted=1)  # woke too late to use it safely: reserve again
+        self._refuse(self.schedule.interval)
+
+    def _degraded(self, key_id: str, priority: Priority) -> None:
+        if priority is Priority.TRADE:
+            self.stats.add(refused_trades=1)
+            log.warning("order refused: the rate limiter's Firestore store is unreachable")
+            raise Unavailable(
+                "the rate limiter cannot be reached",
+                reason="rate_limiter_unavailable",
+                retry_after=DEGRADED_SECONDS,
+            )
+        self.stats.add(degraded_reads=1)
+        log.warning("read served from this instance's share of the rate budget (Firestore unreachable)")
+        self.fallback.acquire(key_id, priority)
+
+    def _reserve(self, key: _Key, key_id: str, priority: Priority, wait: float) -> float:
+        """A slot starting within `wait` (Firestore's own latency aside), now ours; else RateLimited."""
+        sched = self.schedule
+        with key.lock:
+            now = self._clock.now()
+            deadline = now + wait
+            earliest = max(now, key.blocked_until)
+            if earliest > deadline:
+                return self._refuse(earliest - deadline)
+            expired = [s for s in key.pool if s < now - sched.lateness]
+            key.pool = [s for s in key.pool if s >= now - sched.lateness]
+            key.tried = {k for k in key.tried if sched.start(k) >= now - sched.window}
+            self.stats.add(wasted=len(expired))
+            if key.pool and key.pool[0] <= deadline and priority is Priority.READ:
+                return key.pool.pop(0)
+            if not key.pool:
+                slot = self._next_read(key, key_id, now)
+                now = self._clock.now()
+                deadline = max(deadline, now + wait)
+                if slot <= deadline:
+                    return slot
+                key.pool.append(slot)
+            # Reads may only claim trade slots that start within their own short wait.
+            last = min(deadline, key.pool[0]) if key.pool else deadline
+            for k in sched.trade_slots(max(now, key.blocked_until), last):
+                if k in key.tried:
+                    continue
+                key.tried.add(k)
+                won, blocked = self._store.claim_trade(key_id, k, sched.trade_every)
+                key.blocked_until = max(key.blocked_until, blocked)
+                if won and sched.start(k) >= key.blocked_until:
+                    return sched.start(k)
+                if won:
+                    self.stats.add(wasted=1)
+            if key.pool and key.pool[0] <= deadline:
+                return key.pool.pop(0)
+            ready = key.pool[0] if key.pool else deadline
+            after = max(deadline, key.blocked_until)
+            upcoming = next(sched.trade_slots(after, after + sched.window), None)
+            if upcoming is not None:
+                ready = min(ready, sched.start(upcoming))
+            return self._refuse(max(ready - deadline, 0.01))
+
+    def _next_read(self, key: _Key, key_id: str, now: float) -> float:
+        sched = self.schedule
+        while True:
+            floor: int | None = None
+            # Only after idle may the counter lag behind now: then raise it first (one more write).
+            # A wrong guess costs a retry, never safety: a slot already in the past is dropped.
+            if key.frontier < now - sched.window:
+                floor = sched.read_ordinal(sched.first_at_or_after(max(now, key.blocked_until)))
+            ordinal, blocked = self._store.next_read(key_id, floor)
+            key.blocked_until = max(key.blocked_until, blocked)
+            key.frontier = sched.start(sched.read_slot(ordinal + 1))
+            slot = sched.start(sched.read_slot(ordinal))
+            now = self._clock.now()  # a slow commit (a cold channel) may have outlived the slot
+            if slot >= max(now - sched.lateness, key.blocked_until):
+                return slot
+            # Stale (an idle counter met on the fast path) or inside a back-off: unusable, go past it.
+            self.stats.add(wasted=1)
+            key.frontier = 0.0
+
+    def _refuse(self, retry_after: float) -> NoReturn:
+        self.stats.add(rejected=1)
+        raise RateLimited("the upstream rate budget is spent", retry_after=round(retry_after, 3))
+
+    def observe(self, key_id: str, status: int, headers: Mapping[str, str]) -> None:
+        """429, or Remaining 0 not explained by our own schedule: every instance waits for Reset."""
+        try:
+            reset = float(headers.get("X-RateLimit-Reset", ""))
+        except ValueError:
+            reset = 0.0
+        now = self._clock.now()
+        remaining, limit = headers.get("X-RateLimit-Remaining"), headers.get("X-RateLimit-Limit")
+        if status == 429:
+            until = reset if reset > now else now + self.schedule.interval
+        elif remaining == "0" and reset > now and limit != str(self.schedule.budget):
+            until = reset
+        else:
+            return None
+        key = self._key(key_id)
+        sched = self.schedule
+        with key.lock:
+            if until <= key.blocked_until:
+                return None
+            key.blocked_until = until
+        next_slot = sched.first_at_or_after(until)
+        if status != 429 and sched.start(sched.first_at_or_after(now)) >= until:
+            return None  # no slot of the grid starts before Reset anyway
+        log.warning("upstream rate limit reported (status %d): backing off until %.3f", status, until)
+        self.stats.add(feedback=1)
+        try:
+            self._store.block(key_id, until, sched.read_ordinal(next_slot))
+        except GoogleAPIError as exc:
+            log.warning("could not share the upstream back-off (%s)", type(exc).__name__)
+
+
+def limiter_from_settings(settings: Settings, db: Any, clock: Clock) -> Limiter:
+    """The limiter `build()` installs: the Firestore slot limiter, or with RATE_LIMIT_MODE=local an
+    in-process window with the whole budget (the naive baseline; an escape hatch for one instance)."""
+    window = float(settings.rate_limit_window_seconds)
+    guard = float(settings.rate_limit_guard_seconds)
+    read_wait = float(settings.rate_limit_read_wait_seconds)
+    trade_wait = float(settings.rate_limit_trade_wait_seconds)
+    if settings.rate_limit_mode == "local":
+        return LocalLimiter(
+            settings.rate_limit_per_minute, window, clock, read_wait=read_wait, trade_wait=trade_wait
+        )
+    share = LocalLimiter(
+        settings.rate_limit_per_minute // settings.max_instances,
+        window + guard,
+        clock,
+        read_wait=read_wait,
+        trade_wait=trade_wait,
+    )
+    schedule = Schedule(settings.rate_limit_per_minute, window, guard, read_wait, trade_wait)
+    return SlotLimiter(
+        db,
+        schedule,
+        clock,
+        fallback=share,
+        timeout=float(settings.rate_limit_store_timeout_seconds),
+    )

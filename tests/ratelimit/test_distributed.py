@@ -1,0 +1,122 @@
+"""Eight functions-framework processes, one emulator, the sandbox at 20 requests per 6 s, driven hard.
+
+Theoretical maximum: the upstream admits at most N requests in any W seconds, so a run whose upstream
+requests all fall within D = k * W seconds can be served at most k * N. The drivers stop issuing at
+first success + k * W - read wait - 0.15 s, so every upstream request (sent at most read wait +
+lateness after it was issued) falls inside those k windows. The gateway runs at the sandbox's own
+limit with a 0.15 s guard, so at most W / (W + guard) = 97.6% of the maximum is reachable.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from infra.stack import Service, start_function, start_sandbox
+from shared.app import build
+from shared.config import Settings
+from shared.errors import GatewayError, RateLimited, Unavailable
+
+LIMIT, WINDOW, WINDOWS, PROCESSES, CLIENTS_PER_PROCESS = 20, 6.0, 4, 8, 4
+READ_WAIT = 0.5
+ORDER = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market", "time_in_force": "day"}
+
+
+def gateway_env(sandbox_url: str, emulator: str, project: str) -> dict[str, str]:
+    return {
+        "ALPACA_BASE_URL": sandbox_url,
+        "ALPACA_DATA_URL": sandbox_url,
+        "ALPACA_API_KEY": "sandbox-key",
+        "ALPACA_SECRET_KEY": "sandbox-secret",
+        "FIRESTORE_EMULATOR_HOST": emulator,
+        "GOOGLE_CLOUD_PROJECT": project,
+        "GATEWAY_DEV_TOKEN": "dev-token",
+        "RATE_LIMIT_PER_MINUTE": str(LIMIT),
+        "RATE_LIMIT_WINDOW_SECONDS": str(WINDOW),
+        "RATE_LIMIT_READ_WAIT_SECONDS": str(READ_WAIT),
+        "RATE_LIMIT_GUARD_SECONDS": "0.15",
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(150)
+def test_many_instances_share_one_budget_with_no_429_and_near_full_use(firestore_emulator: str) -> None:
+    """8 processes, 32 clients, 4 windows: no 429, no window over the limit, >= 95% served, orders pass."""
+    sandbox = start_sandbox(rate_limit=LIMIT, rate_window=WINDOW)
+    env = gateway_env(sandbox.url, firestore_emulator, f"dist-{uuid.uuid4().hex[:10]}")
+    functions: list[Service] = []
+    try:
+        with ThreadPoolExecutor(PROCESSES) as pool:
+            functions = list(pool.map(lambda _: start_function("get_clock", env), range(PROCESSES)))
+        outcomes, orders = drive(functions, sandbox.url, env)
+        stats = httpx.get(f"{sandbox.url}/_sandbox/stats", timeout=10).json()["keys"]["sandbox-key"]
+    finally:
+        for service in [*functions, sandbox]:
+            service.stop()
+    served = stats["requests"] - stats["rate_limited"]
+    assert stats["rate_limited"] == 0
+    assert stats["max_in_window"] <= LIMIT
+    assert served >= 0.95 * LIMIT * WINDOWS, (served, outcomes)
+    assert outcomes[200] >= 0.95 * LIMIT * WINDOWS - len(orders)
+    assert set(outcomes) <= {200, 429}
+    assert orders and all(status not in (429, 503) for status in orders), orders
+
+
+def drive(functions: list[Service], sandbox_url: str, env: dict[str, str]) -> tuple[Counter[int], list[int]]:
+    """Clients hammer every process until k windows after the first success; an order goes in meanwhile."""
+    for service in functions:  # build each instance's gateway before the clock starts
+        httpx.get(service.url, timeout=30)
+    outcomes: Counter[int] = Counter()
+    lock = threading.Lock()
+    first_ok = threading.Event()
+    stop_at = [float("inf")]
+
+    def client(url: str) -> None:
+        with httpx.Client(headers={"Authorization": "Bearer dev-token"}, timeout=30) as http:
+            while time.time() < stop_at[0]:
+                reply = http.get(url)
+                with lock:
+                    outcomes[reply.status_code] += 1
+                if reply.status_code == 200:
+                    first_ok.set()
+                elif reply.status_code == 429:
+                    time.sleep(min(float(reply.json().get("retry_after", 0.1)), 0.2))
+
+    threads = [
+        threading.Thread(target=client, args=(service.url,))
+        for service in functions
+        for _ in range(CLIENTS_PER_PROCESS)
+    ]
+    for thread in threads:
+        thread.start()
+    assert first_ok.wait(30)
+    stop_at[0] = time.time() + WINDOWS * WINDOW - READ_WAIT - 0.15
+    orders = place_orders_while_reads_saturate(sandbox_url, env, stop_at[0])
+    for thread in threads:
+        thread.join()
+    return outcomes, orders
+
+
+def place_orders_while_reads_saturate(sandbox_url: str, env: dict[str, str], stop_at: float) -> list[int]:
+    """A ninth instance places orders (trade priority) mid-run: each must get its slot, not a 429."""
+    from google.cloud import firestore
+
+    settings = Settings.from_mapping(env)
+    gateway = build(settings, db=firestore.Client(project=settings.google_cloud_project))
+    statuses = []
+    for at in (stop_at - 14.0, stop_at - 6.0):
+        time.sleep(max(0.0, at - time.time()))
+        try:
+            gateway.alpaca.place_order(ORDER)
+            statuses.append(200)
+        except (RateLimited, Unavailable) as exc:
+            statuses.append(exc.status)
+        except GatewayError as exc:  # the broker's own verdict: the slot was had, which is the point
+            statuses.append(exc.status)
+    return statuses

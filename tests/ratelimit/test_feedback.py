@@ -1,0 +1,58 @@
+"""Upstream feedback through the real client and the sandbox: one instance's 429 stops all of them."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from shared.app import Gateway, build
+from shared.config import Settings
+from shared.errors import RateLimited
+
+
+def gateway_on(sandbox: Any, firestore_emulator: str, project: str) -> Gateway:
+    """One gateway instance with its own Firestore client, as a separate Cloud Function would have."""
+    from google.cloud import firestore
+
+    settings = Settings.from_mapping(
+        {
+            "ALPACA_BASE_URL": sandbox.url,
+            "ALPACA_DATA_URL": sandbox.url,
+            "ALPACA_API_KEY": sandbox.key,
+            "ALPACA_SECRET_KEY": sandbox.secret,
+            "FIRESTORE_EMULATOR_HOST": firestore_emulator,
+            "GOOGLE_CLOUD_PROJECT": project,
+            "GATEWAY_DEV_TOKEN": "dev-token",
+        }
+    )
+    return build(settings, db=firestore.Client(project=project))
+
+
+def upstream_requests(sandbox: Any) -> int:
+    return int(sandbox.stats()["keys"].get(sandbox.key, {}).get("requests", 0))
+
+
+@pytest.mark.timeout(60)
+def test_sandbox_429_with_reset_stops_every_instance_until_reset(
+    sandbox: Any, firestore_emulator: str
+) -> None:
+    """After one instance meets a 429, the others refuse reads without asking Alpaca until Reset."""
+    project = f"feedback-{uuid.uuid4().hex[:10]}"
+    first, other = (gateway_on(sandbox, firestore_emulator, project) for _ in range(2))
+    other.alpaca.clock()
+    sandbox.fault(method="POST", path="/v2/orders", status=429, reset_after_seconds=3, count=1)
+    order = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market", "time_in_force": "day"}
+    with pytest.raises(RateLimited):
+        first.alpaca.place_order(order)
+    before = upstream_requests(sandbox)
+    with pytest.raises(RateLimited) as caught:
+        other.alpaca.clock()
+    assert caught.value.retry_after is not None and caught.value.retry_after > 1.0
+    assert upstream_requests(sandbox) == before
+    time.sleep(caught.value.retry_after)
+    other.alpaca.clock()
+    assert upstream_requests(sandbox) == before + 1
+    assert sandbox.stats()["keys"][sandbox.key]["rate_limited"] == 0
