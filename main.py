@@ -1,8 +1,10 @@
 """Deploy index: every Cloud Function entry point, re-exported for `--entry-point`; nothing else."""
 
 from functions.account import get_account, get_clock, get_config
-from functions.orders import cancel_order, list_orders, list_trades, place_order
+from functions.audit import list_audit
+from functions.orders import cancel_order, get_order, list_orders, list_trades, place_order
 from functions.positions import close_position, list_positions
+from functions.risk import get_risk, put_risk
 
 __all__ = [
     "cancel_order",
@@ -10,8 +12,12 @@ __all__ = [
     "get_account",
     "get_clock",
     "get_config",
+    "get_order",
+    "get_risk",
+    "list_audit",
     "list_orders",
     "list_positions",
     "list_trades",
     "place_order",
+    "put_risk",
 ]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from functions._http import Call, endpoint
 from shared.errors import BadRequest
 from shared.models import CancelResult, Order, Trade
-from shared.order_request import OrderRequest
 
 TRADES_DEFAULT_LIMIT = 20
 
@@ -30,13 +31,25 @@ def list_orders(call: Call) -> list[Order]:
 
 
 @endpoint("place_order")
-def place_order(call: Call) -> Order:
-    return call.gateway.broker.place_order(OrderRequest.model_validate(call.body))
+def place_order(call: Call) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """At most once per idempotency key; a repeat answers the stored outcome, `Idempotent-Replayed: true`."""
+    outcome = call.gateway.desk.place(
+        call.body,
+        caller=call.caller,
+        request_id=call.request_id,
+        idempotency_key=call.headers.get("idempotency-key"),
+    )
+    return outcome.body, outcome.status, outcome.headers()
+
+
+@endpoint("get_order")
+def get_order(call: Call) -> Order:
+    return call.gateway.broker.order(call.params["order_id"])
 
 
 @endpoint("cancel_order")
 def cancel_order(call: Call) -> CancelResult:
-    return call.gateway.broker.cancel_order(call.params["order_id"])
+    return call.gateway.exits.cancel(call.params["order_id"], call.caller, call.request_id)
 
 
 @endpoint("list_trades")

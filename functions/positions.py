@@ -19,8 +19,10 @@ def close_position(call: Call) -> ClosePositionResult:
     for name, value in (("qty", qty), ("percentage", percentage)):
         if value is not None and not _positive_number(value):
             raise BadRequest(f"{name} must be a positive number", reason=f"invalid_{name}")
-    return call.gateway.broker.close_position(
+    return call.gateway.exits.close(
         call.params["symbol"],
+        call.caller,
+        call.request_id,
         qty=None if qty is None else str(qty),
         percentage=None if percentage is None else str(percentage),
     )

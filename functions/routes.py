@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from shared import models
+from shared.audit import AuditPage
 from shared.auth import Scope
 from shared.order_request import OrderRequest
+from shared.risk import RiskSettings
 
 BASE_PATH = "/api/alpaca"
 
@@ -80,6 +82,7 @@ ROUTES: tuple[Route, ...] = (
         request=OrderRequest,
         response=models.Order,
     ),
+    Route("GET", "/orders/{order_id}", "get_order", Scope.READ, "One order by id", response=models.Order),
     Route(
         "DELETE",
         "/orders/{order_id}",
@@ -106,6 +109,25 @@ ROUTES: tuple[Route, ...] = (
         Scope.READ,
         "Gateway configuration, never a key",
         response=models.GatewayConfig,
+    ),
+    Route("GET", "/risk", "get_risk", Scope.ADMIN, "Live risk settings", response=RiskSettings),
+    Route(
+        "PUT",
+        "/risk",
+        "put_risk",
+        Scope.ADMIN,
+        "Change risk settings (merged; null clears a field), the kill switch included; audited",
+        request=RiskSettings,
+        response=RiskSettings,
+    ),
+    Route(
+        "GET",
+        "/audit",
+        "list_audit",
+        Scope.ADMIN,
+        "Audit events in server-time order from `since`",
+        ("since", "limit"),
+        response=AuditPage,
     ),
 )
 

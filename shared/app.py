@@ -10,12 +10,18 @@ from typing import Any
 import httpx
 
 from shared.alpaca import AlpacaClient
+from shared.audit import AuditLog
 from shared.auth import Caller, CallerRegistry, dev_caller, parse_registry
 from shared.broker import Broker
 from shared.clock import Clock, SystemClock
 from shared.config import Settings
-from shared.ratelimit import Limiter, Unlimited
+from shared.exits import Exits
+from shared.orders import OrderDesk
+from shared.ratelimit import Limiter
+from shared.risk import RiskStore
+from shared.risk_checks import AlpacaMarket, RiskChecks
 from shared.secrets import AlpacaCredentials, CachedSecrets, SecretManagerReader, SecretReader
+from shared.slots import limiter_from_settings
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,10 @@ class Gateway:
     callers: CallerRegistry
     credentials: AlpacaCredentials
     db: Any
+    audit: AuditLog
+    risk: RiskStore
+    desk: OrderDesk
+    exits: Exits
 
 
 def _caller_loader(settings: Settings, secrets: CachedSecrets) -> Iterable[Caller]:
@@ -70,7 +80,7 @@ def build(
         secret_reader or SecretManagerReader.from_settings(settings), clock, settings.secrets_ttl_seconds
     )
     credentials = AlpacaCredentials(settings, secrets)
-    limiter = limiter or Unlimited()
+    limiter = limiter or limiter_from_settings(settings, db, clock)
     alpaca = AlpacaClient(
         http,
         base_url=settings.alpaca_base_url,
@@ -79,14 +89,22 @@ def build(
         limiter=limiter,
         clock=clock,
     )
+    broker = Broker(settings, alpaca, credentials)
+    audit = AuditLog(db, clock)
+    risk = RiskStore(audit, clock)
+    checks = RiskChecks(AlpacaMarket(alpaca))
     return Gateway(
         settings=settings,
         clock=clock,
         alpaca=alpaca,
-        broker=Broker(settings, alpaca, credentials),
+        broker=broker,
         callers=CallerRegistry(lambda: _caller_loader(settings, secrets)),
         credentials=credentials,
         db=db,
+        audit=audit,
+        risk=risk,
+        desk=OrderDesk(alpaca, audit, risk, checks, clock),
+        exits=Exits(broker, audit, risk, checks),
     )
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.order_rules import RULES, check_client_order_id, check_price
 
 
 class Side(StrEnum):
@@ -31,6 +35,44 @@ class TimeInForce(StrEnum):
     FOK = "fok"
 
 
+class OrderClass(StrEnum):
+    SIMPLE = "simple"
+    BRACKET = "bracket"
+    OCO = "oco"
+    OTO = "oto"
+
+
+class PositionIntent(StrEnum):
+    BUY_TO_OPEN = "buy_to_open"
+    BUY_TO_CLOSE = "buy_to_close"
+    SELL_TO_OPEN = "sell_to_open"
+    SELL_TO_CLOSE = "sell_to_close"
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TakeProfit(_Part):
+    limit_price: Decimal
+
+    @model_validator(mode="after")
+    def _tick(self) -> TakeProfit:
+        check_price("take_profit.limit_price", self.limit_price)
+        return self
+
+
+class StopLoss(_Part):
+    stop_price: Decimal
+    limit_price: Decimal | None = None
+
+    @model_validator(mode="after")
+    def _tick(self) -> StopLoss:
+        check_price("stop_loss.stop_price", self.stop_price)
+        check_price("stop_loss.limit_price", self.limit_price)
+        return self
+
+
 class OrderRequest(BaseModel):
     """POST /orders. Decimals may arrive as strings or numbers and are kept exact."""
 
@@ -42,26 +84,53 @@ class OrderRequest(BaseModel):
     side: Side
     type: OrderType = OrderType.MARKET
     time_in_force: TimeInForce = TimeInForce.DAY
+    order_class: OrderClass = OrderClass.SIMPLE
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
-    client_order_id: str | None = Field(default=None, min_length=1, max_length=128)
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
+    extended_hours: bool = False
+    client_order_id: str | None = None
+    position_intent: PositionIntent | None = None
+    take_profit: TakeProfit | None = None
+    stop_loss: StopLoss | None = None
 
     @field_validator("symbol")
     @classmethod
     def _upper(cls, value: str) -> str:
         return value.strip().upper()
 
+    @field_validator("client_order_id")
+    @classmethod
+    def _client_order_id(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_client_order_id(value)
+        return value
+
     @model_validator(mode="after")
     def _rules(self) -> OrderRequest:
-        if (self.qty is None) == (self.notional is None):
-            raise ValueError("exactly one of qty or notional is required")
-        if self.type in (OrderType.LIMIT, OrderType.STOP_LIMIT) and self.limit_price is None:
-            raise ValueError(f"limit_price is required for {self.type.value} orders")
-        if self.type in (OrderType.STOP, OrderType.STOP_LIMIT) and self.stop_price is None:
-            raise ValueError(f"stop_price is required for {self.type.value} orders")
+        for rule in RULES:
+            rule(self)
         return self
+
+    @property
+    def is_fractional(self) -> bool:
+        return self.notional is not None or (self.qty is not None and self.qty != self.qty.to_integral())
+
+    def with_client_order_id(self, key: str) -> OrderRequest:
+        return self.model_copy(update={"client_order_id": key})
 
     def to_alpaca(self) -> dict[str, Any]:
         """The JSON body for POST /v2/orders: decimals as strings, unset fields left out."""
         body = self.model_dump(mode="json", exclude_none=True)
-        return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in body.items()}
+        if not self.extended_hours:
+            body.pop("extended_hours", None)
+        if self.order_class == OrderClass.SIMPLE:
+            body.pop("order_class", None)
+        return body
+
+    def fingerprint(self) -> str:
+        """What the order asks for, without its id: a repeated key must repeat the same order."""
+        body = self.to_alpaca()
+        body.pop("client_order_id", None)
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]

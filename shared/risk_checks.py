@@ -1,0 +1,156 @@
+"""Pre-trade checks of one order against the live risk settings; a denial is a 403 with a stable reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from shared.alpaca import AlpacaClient
+from shared.errors import Forbidden, NotFound, Unavailable
+from shared.order_request import OrderRequest, OrderType
+from shared.order_rules import asset_class_of
+from shared.ratelimit import Priority
+from shared.risk import RiskSettings, TradingState
+
+
+class Market(Protocol):
+    """What the checks may ask the broker: the signed position size and a price to value an order at."""
+
+    def position_qty(self, symbol: str) -> Decimal: ...
+
+    def price(self, symbol: str, side: str) -> Decimal: ...
+
+
+class Denied(Forbidden):
+    """A risk denial; `reason` is one of the stable names in the README."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the checks learnt; `reduces` says the order only shrinks an existing position."""
+
+    reduces: bool
+    notional: Decimal | None
+
+
+def _deny(reason: str, message: str, **extra: object) -> Denied:
+    return Denied(message, reason=reason, **extra)
+
+
+class RiskChecks:
+    def __init__(self, market: Market) -> None:
+        self._market = market
+
+    def check_order(self, order: OrderRequest, settings: RiskSettings, now: float) -> Decision:
+        """Raise Denied, or say what is known about the order; reads the broker only for enabled limits."""
+        if settings.trading_state == TradingState.HALTED:
+            raise _deny("trading_halted", "trading is halted: only cancels are accepted")
+        symbol = order.symbol
+        if symbol in settings.symbol_denylist:
+            raise _deny("symbol_denied", f"{symbol} is on the denylist", symbol=symbol)
+        if settings.symbol_allowlist and symbol not in settings.symbol_allowlist:
+            raise _deny("symbol_not_allowed", f"{symbol} is not on the allowlist", symbol=symbol)
+        asset_class = asset_class_of(symbol)
+        if settings.allowed_asset_classes and asset_class not in settings.allowed_asset_classes:
+            raise _deny("asset_class_not_allowed", f"{asset_class} orders are not allowed")
+
+        outside = settings.trading_window is not None and not settings.trading_window.contains(now)
+        reducing = settings.trading_state == TradingState.REDUCING
+        valued = settings.max_order_notional is not None or settings.max_position_notional is not None
+        position = Decimal(0)
+        if reducing or outside or settings.max_position_notional is not None:
+            position = self._market.position_qty(symbol)
+        price = self._price(order, symbol) if valued or (order.notional is not None and position) else None
+        qty = order.qty if order.qty is not None else _qty_of(order.notional, price)
+        reduces = _reduces(order.side.value, qty, position)
+
+        if reducing and not reduces:
+            raise _deny("reducing_only", "trading is reducing-only: orders must shrink a position")
+        if outside and not reduces:
+            raise _deny("outside_trading_window", "outside the trading window only exits are accepted")
+        notional = order.notional if order.notional is not None else _times(qty, price)
+        limit = settings.max_order_notional
+        if limit is not None and notional is not None and notional > limit:
+            raise _deny(
+                "max_order_notional",
+                f"order notional {notional:.2f} exceeds the maximum {limit}",
+                notional=str(round(notional, 2)),
+                limit=str(limit),
+            )
+        cap = settings.max_position_notional
+        if cap is not None and not reduces and qty is not None and price is not None:
+            after = abs(position + (qty if order.side == "buy" else -qty)) * price
+            if after > cap:
+                raise _deny(
+                    "max_position_notional",
+                    f"the {symbol} position would be worth {after:.2f}, above the maximum {cap}",
+                    position_notional=str(round(after, 2)),
+                    limit=str(cap),
+                )
+        return Decision(reduces=reduces, notional=notional)
+
+    def check_close(self, settings: RiskSettings) -> None:
+        """Closing a position is an exit: allowed in every state but halted."""
+        if settings.trading_state == TradingState.HALTED:
+            raise _deny("trading_halted", "trading is halted: only cancels are accepted")
+
+    def _price(self, order: OrderRequest, symbol: str) -> Decimal:
+        """Limit orders at their limit, stops at their stop, the rest at the far side of the quote."""
+        if order.type in (OrderType.LIMIT, OrderType.STOP_LIMIT) and order.limit_price is not None:
+            return order.limit_price
+        if order.type == OrderType.STOP and order.stop_price is not None:
+            return order.stop_price
+        return self._market.price(symbol, order.side.value)
+
+
+def _qty_of(notional: Decimal | None, price: Decimal | None) -> Decimal | None:
+    if notional is None or not price:
+        return None
+    return notional / price
+
+
+def _times(qty: Decimal | None, price: Decimal | None) -> Decimal | None:
+    return None if qty is None or price is None else qty * price
+
+
+def _reduces(side: str, qty: Decimal | None, position: Decimal) -> bool:
+    """A sell no larger than a long position, or a buy no larger than a short one."""
+    if qty is None or qty <= 0:
+        return False
+    if side == "sell":
+        return position > 0 and qty <= position
+    return position < 0 and qty <= -position
+
+
+class AlpacaMarket:
+    """The Market over the Alpaca client, at trade priority (these reads gate an order)."""
+
+    def __init__(self, alpaca: AlpacaClient) -> None:
+        self._alpaca = alpaca
+        self._priority = Priority.TRADE
+
+    def position_qty(self, symbol: str) -> Decimal:
+        try:
+            raw = self._alpaca.request(
+                "GET", f"/v2/positions/{symbol.replace('/', '')}", priority=self._priority
+            )
+        except NotFound:
+            return Decimal(0)
+        qty = abs(Decimal(str(raw.get("qty") or "0")))
+        return -qty if raw.get("side") == "short" else qty
+
+    def price(self, symbol: str, side: str) -> Decimal:
+        try:
+            body = self._alpaca.request(
+                "GET", f"/v2/stocks/{symbol}/quotes/latest", data=True, priority=self._priority
+            )
+            quote = dict(body.get("quote") or {})
+        except NotFound as exc:
+            raise Unavailable("no quote to value the order", reason="price_unavailable") from exc
+        far, near = ("ap", "bp") if side == "buy" else ("bp", "ap")
+        for name in (far, near):
+            value = Decimal(str(quote.get(name) or 0))
+            if value > 0:
+                return value
+        raise Unavailable("no quote to value the order", reason="price_unavailable", retry_after=1)
