@@ -1,0 +1,140 @@
+"""Gateway fixtures: settings for the sandbox and the emulator, an installed gateway, entry point clients."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import flask
+import functions_framework
+import pytest
+
+from infra.stack import Service, start_sandbox
+from shared.app import Gateway, build, install
+from shared.config import Settings
+
+MAIN = str(Path(__file__).resolve().parents[2] / "main.py")
+DEV_TOKEN = "dev-token"
+READER_TOKEN = "reader-token-7f3a"
+TRADING_NOW = "2026-11-17T15:00:00Z"  # Tuesday 10:00 ET, regular hours
+AFTER_HOURS = "2026-11-17T09:00:00Z"  # Tuesday 04:00 ET, before the open
+
+CALLERS = json.dumps(
+    [
+        {
+            "name": "dashboard",
+            "token_sha256": hashlib.sha256(READER_TOKEN.encode()).hexdigest(),
+            "scopes": ["read"],
+        }
+    ]
+)
+
+_apps: dict[str, flask.Flask] = {}
+
+
+def entry_client(target: str) -> Any:
+    """A Flask test client on one entry point of main.py, loaded as functions-framework loads it."""
+    if target not in _apps:
+        _apps[target] = functions_framework.create_app(target, MAIN)
+    return _apps[target].test_client()
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: Mapping[str, str]
+    text: str
+
+
+def call_entry(
+    target: str,
+    method: str = "GET",
+    path: str = "/",
+    *,
+    token: str | None = DEV_TOKEN,
+    json_body: Any = None,
+    data: str | bytes | None = None,
+    query: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Reply:
+    """Send one request to an entry point and decode its JSON answer."""
+    sent = dict(headers or {})
+    if token is not None:
+        sent["Authorization"] = f"Bearer {token}"
+    kwargs: dict[str, Any] = {"headers": sent, "query_string": dict(query or {})}
+    if json_body is not None:
+        kwargs["json"] = json_body
+    elif data is not None:
+        kwargs["data"] = data
+        kwargs["content_type"] = "application/json"
+    response = entry_client(target).open(path, method=method, **kwargs)
+    text = response.get_data(as_text=True)
+    body = json.loads(text) if text else None
+    return Reply(response.status_code, body, dict(response.headers), text)
+
+
+@pytest.fixture(scope="session")
+def sandbox_service() -> Iterator[Service]:
+    """The gateway suite's own sandbox, with a budget high enough that only injected faults give 429."""
+    service = start_sandbox(rate_limit=100000)
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+@pytest.fixture
+def gateway_env(sandbox: Any, firestore_project: str, firestore_emulator: str) -> dict[str, str]:
+    """The environment a function would see, pointed at the sandbox and a fresh emulator project."""
+    return {
+        "ALPACA_BASE_URL": sandbox.url,
+        "ALPACA_DATA_URL": sandbox.url,
+        "ALPACA_API_KEY": sandbox.key,
+        "ALPACA_SECRET_KEY": sandbox.secret,
+        "GOOGLE_CLOUD_PROJECT": firestore_project,
+        "FIRESTORE_EMULATOR_HOST": firestore_emulator,
+        "GATEWAY_DEV_TOKEN": DEV_TOKEN,
+        "GATEWAY_CALLERS": CALLERS,
+        "RATE_LIMIT_PER_MINUTE": "100000",
+    }
+
+
+@pytest.fixture
+def make_gateway(gateway_env: dict[str, str], db: Any) -> Iterator[Callable[..., Gateway]]:
+    """Build and install a gateway from `gateway_env` plus overrides (None removes a name) and parts."""
+
+    def make(env: Mapping[str, str | None] | None = None, **parts: Any) -> Gateway:
+        merged = {**gateway_env, **(env or {})}
+        settings = Settings.from_mapping({k: v for k, v in merged.items() if v is not None})
+        parts.setdefault("db", db)
+        instance = build(settings, **parts)
+        install(instance)
+        return instance
+
+    try:
+        yield make
+    finally:
+        install(None)
+
+
+@pytest.fixture
+def gateway(make_gateway: Callable[..., Gateway]) -> Gateway:
+    """The default gateway: sandbox keys from the env, dev and read-only callers, emulator Firestore."""
+    return make_gateway()
+
+
+@pytest.fixture
+def market_open(sandbox: Any) -> Any:
+    """The sandbox frozen on a Tuesday at 10:00 ET."""
+    sandbox.set_clock(TRADING_NOW, frozen=True)
+    return sandbox
+
+
+def upstream_requests(sandbox: Any) -> int:
+    """Trading API requests the sandbox has counted for the default key."""
+    return int(sandbox.stats()["keys"].get(sandbox.key, {}).get("requests", 0))
