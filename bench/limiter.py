@@ -173,14 +173,14 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join([head, *lines])
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--window", type=float, default=6.0)
     parser.add_argument("--windows", type=int, default=3)
     parser.add_argument("--guard", type=float, default=0.15)
     parser.add_argument("--processes", default="1,4,8,16")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     emulator = os.environ.get("FIRESTORE_EMULATOR_HOST")
     services = []
     if not emulator:
@@ -201,7 +201,8 @@ def main() -> None:
     config = {"limit": args.limit, "window": args.window, "windows": args.windows, "guard": args.guard}
     RESULTS.write_text(json.dumps({"config": config, "threads_per_process": THREADS, "runs": rows}, indent=2))
     print(table(rows))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -65,10 +65,10 @@ def summary(samples: list[float]) -> dict[str, float]:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=300)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     with ExitStack() as stack:
         emulator = os.environ.get("FIRESTORE_EMULATOR_HOST")
         if not emulator:
@@ -149,7 +149,8 @@ def main() -> None:
         f"\nratio gateway/direct: p50 {result['ratio_p50']}x, p99 {result['ratio_p99']}x; "
         f"Firestore writes per order: {result['firestore_writes_per_order']}"
     )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
