@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from infra.stack import ROOT, free_port, start_emulator, start_sandbox
+from infra.stack import ROOT, free_port, function_command, start_emulator, start_sandbox
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TRADING_NOW = "2026-11-17T15:00:00Z"
@@ -110,14 +110,7 @@ def cold_start(target: str, env: dict[str, str], request: Request) -> Start:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     method, path, body = request
-    framework = str(Path(sys.executable).with_name("functions-framework"))
-    args = [
-        framework,
-        f"--target={target}",
-        f"--source={ROOT / 'main.py'}",
-        "--host=127.0.0.1",
-        f"--port={port}",
-    ]
+    args = function_command(target, port)
     began = time.perf_counter()
     process = subprocess.Popen(
         args,
@@ -130,6 +123,7 @@ def cold_start(target: str, env: dict[str, str], request: Request) -> Start:
     )
     listening: float | None = None
     first_status, first_ms = 0, 0.0
+    last = "none"
     try:
         with httpx.Client(timeout=30.0, headers={"Authorization": f"Bearer {DEV_TOKEN}"}) as client:
             while time.perf_counter() - began < DEADLINE_SECONDS:
@@ -152,10 +146,11 @@ def cold_start(target: str, env: dict[str, str], request: Request) -> Start:
                         round(first_ms, 1),
                         first_status,
                     )
+                last = f"{response.status_code}: {response.text[:300]}"
                 if response.status_code not in RETRYABLE:
                     raise RuntimeError(f"{target} answered {response.status_code}: {response.text[:300]}")
                 time.sleep(POLL_SECONDS)  # a cold instance may refuse its first request: count it, retry
-        raise RuntimeError(f"{target} gave no 200 within {DEADLINE_SECONDS}s")
+        raise RuntimeError(f"{target} gave no 200 within {DEADLINE_SECONDS}s; last answer {last}")
     finally:
         with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)

@@ -46,6 +46,20 @@ class Call:
     body: Mapping[str, Any]
     headers: Mapping[str, str]  # lower-case names
 
+    def int_query(self, name: str, default: int, maximum: int | None = None) -> int:
+        """A positive integer query parameter; 400 `invalid_<name>` if it is not one or exceeds `maximum`."""
+        raw = self.query.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise BadRequest(f"{name} must be an integer", reason=f"invalid_{name}") from exc
+        if value < 1 or (maximum is not None and value > maximum):
+            bound = f"between 1 and {maximum}" if maximum is not None else "at least 1"
+            raise BadRequest(f"{name} must be {bound}", reason=f"invalid_{name}")
+        return value
+
 
 def error_response(error: GatewayError, request_id: str) -> flask.Response:
     body = {**error.body(), "request_id": request_id}

@@ -19,18 +19,8 @@ def _since(raw: str | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _limit(raw: str | None) -> int:
-    if not raw:
-        return LIST_DEFAULT
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise BadRequest("limit must be an integer", reason="invalid_limit") from exc
-    if not 1 <= value <= LIST_MAX:
-        raise BadRequest(f"limit must be between 1 and {LIST_MAX}", reason="invalid_limit")
-    return value
-
-
 @endpoint("list_audit")
 def list_audit(call: Call) -> AuditPage:
-    return call.gateway.audit.events(_since(call.query.get("since")), _limit(call.query.get("limit")))
+    return call.gateway.audit.events(
+        _since(call.query.get("since")), call.int_query("limit", LIST_DEFAULT, LIST_MAX)
+    )

@@ -5,29 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from functions._http import Call, endpoint
-from shared.errors import BadRequest
 from shared.models import CancelResult, Order, Trade
 
 TRADES_DEFAULT_LIMIT = 20
-
-
-def _int_query(call: Call, name: str, default: int | None) -> int | None:
-    raw = call.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise BadRequest(f"{name} must be an integer", reason=f"invalid_{name}") from exc
-    if value < 1:
-        raise BadRequest(f"{name} must be at least 1", reason=f"invalid_{name}")
-    return value
+ORDERS_MAX_LIMIT = 500  # Alpaca's own maximum; larger asks are capped, not refused
 
 
 @endpoint("list_orders")
 def list_orders(call: Call) -> list[Order]:
-    limit = _int_query(call, "limit", None)
-    return call.gateway.broker.orders(call.query.get("status", "open"), min(limit or 500, 500))
+    limit = min(call.int_query("limit", ORDERS_MAX_LIMIT), ORDERS_MAX_LIMIT)
+    return call.gateway.broker.orders(call.query.get("status", "open"), limit)
 
 
 @endpoint("place_order")
@@ -54,4 +41,4 @@ def cancel_order(call: Call) -> CancelResult:
 
 @endpoint("list_trades")
 def list_trades(call: Call) -> list[Trade]:
-    return call.gateway.broker.trades(_int_query(call, "limit", TRADES_DEFAULT_LIMIT) or TRADES_DEFAULT_LIMIT)
+    return call.gateway.broker.trades(call.int_query("limit", TRADES_DEFAULT_LIMIT))

@@ -149,6 +149,18 @@ def start_sandbox(
     )
 
 
+def function_command(target: str, port: int) -> list[str]:
+    """How Cloud Functions runs an entry point: `functions-framework --target` on main.py."""
+    framework = str(Path(sys.executable).with_name("functions-framework"))
+    return [
+        framework,
+        f"--target={target}",
+        f"--source={ROOT / 'main.py'}",
+        "--host=127.0.0.1",
+        f"--port={port}",
+    ]
+
+
 def start_function(
     target: str,
     env: Mapping[str, str],
@@ -158,14 +170,7 @@ def start_function(
     """One entry point of main.py under `functions-framework --target`, as Cloud Functions runs it."""
     port = claim_port(port)
     url = f"http://127.0.0.1:{port}"
-    framework = str(Path(sys.executable).with_name("functions-framework"))
-    args = [
-        framework,
-        f"--target={target}",
-        f"--source={ROOT / 'main.py'}",
-        "--host=127.0.0.1",
-        f"--port={port}",
-    ]
+    args = function_command(target, port)
     return spawn(
         f"{target}-{port}",
         args,

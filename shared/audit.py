@@ -175,39 +175,35 @@ class OrderRecords:
         return snap.to_dict() if snap.exists else None
 
     def settle(self, doc_id: str, claim: str, update: dict[str, Any], event: dict[str, Any]) -> None:
-        """Write the outcome and its event. Retried once: both writes are idempotent by id."""
+        """Write the outcome and its event."""
         update = {**update, "updated_at": firestore.SERVER_TIMESTAMP}
-        event_ref = self._audit.ref(self.event_id(doc_id, claim, Event(event["type"])))
-        self._twice(lambda: self._commit_settle(doc_id, update, event_ref, event))
-
-    def _commit_settle(
-        self, doc_id: str, update: dict[str, Any], event_ref: Any, event: dict[str, Any]
-    ) -> None:
-        batch = self._db.batch()
-        batch.update(self._ref(doc_id), update)
-        batch.create(event_ref, event)
-        try:
-            with firestore_errors():
-                batch.commit(retry=None, timeout=TIMEOUT_SECONDS)
-        except Duplicate:
-            # The first attempt landed but its answer was lost: write the record alone.
-            with firestore_errors():
-                self._ref(doc_id).update(update, retry=None, timeout=TIMEOUT_SECONDS)
+        self._with_event(doc_id, claim, event, lambda batch, ref: batch.update(ref, update))
 
     def release(self, doc_id: str, claim: str, event: dict[str, Any]) -> None:
         """Nothing was sent: free the key for a retry, keeping the event that says why."""
+        self._with_event(doc_id, claim, event, lambda batch, ref: batch.delete(ref))
+
+    def _with_event(
+        self, doc_id: str, claim: str, event: dict[str, Any], change: Callable[[Any, Any], Any]
+    ) -> None:
+        """Commit `change(batch, record_ref)` with the creation of its event, retried once (both writes are
+        idempotent by id). An event that already exists means an earlier attempt landed and only its
+        answer was lost: the change is then committed alone."""
+        ref = self._ref(doc_id)
         event_ref = self._audit.ref(self.event_id(doc_id, claim, Event(event["type"])))
 
         def commit() -> None:
             batch = self._db.batch()
-            batch.delete(self._ref(doc_id))
+            change(batch, ref)
             batch.create(event_ref, event)
             try:
                 with firestore_errors():
                     batch.commit(retry=None, timeout=TIMEOUT_SECONDS)
             except Duplicate:
+                alone = self._db.batch()
+                change(alone, ref)
                 with firestore_errors():
-                    self._ref(doc_id).delete(retry=None, timeout=TIMEOUT_SECONDS)
+                    alone.commit(retry=None, timeout=TIMEOUT_SECONDS)
 
         self._twice(commit)
 

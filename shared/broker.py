@@ -17,7 +17,6 @@ from shared.models import (
     Position,
     Trade,
 )
-from shared.order_request import OrderRequest
 from shared.ratelimit import Priority
 from shared.secrets import AlpacaCredentials
 
@@ -69,9 +68,6 @@ class Broker:
         filled = [Order.from_alpaca(o) for o in raw if _filled(o)]
         filled.sort(key=lambda o: o.filled_at or o.updated_at or "", reverse=True)
         return [Trade.from_order(o) for o in filled[:limit]]
-
-    def place_order(self, request: OrderRequest) -> Order:
-        return Order.from_alpaca(self._alpaca.place_order(request.to_alpaca()))
 
     def cancel_order(self, order_id: str) -> CancelResult:
         """Ask Alpaca to cancel, then report the status it now gives (never assume `canceled`)."""
