@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from google.cloud import firestore
@@ -25,42 +23,15 @@ from shared.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
-from shared.models import Order
 from shared.order_request import OrderRequest
 from shared.order_rules import check_client_order_id
+from shared.outcomes import Outcome, Outcomes, Ticket, denied_record, stored, why
 from shared.risk import RiskStore, rate_counter
 from shared.risk_checks import Denied, RiskChecks
-
-log = logging.getLogger("execution_engine")
 
 IN_FLIGHT_WAIT_SECONDS = 1.5
 POLL_SECONDS = 0.05
 STALE_PENDING_SECONDS = 30.0
-REPLAYED = "Idempotent-Replayed"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """An answer to a placement: what the first delivery got, and what every repeat gets again."""
-
-    status: int
-    body: dict[str, Any]
-    replayed: bool = False
-    extra_headers: dict[str, str] = field(default_factory=dict)
-
-    def headers(self) -> dict[str, str]:
-        return {**self.extra_headers, **({REPLAYED: "true"} if self.replayed else {})}
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """One claim of a key: the record's id, the claim token, and who asked."""
-
-    doc_id: str
-    claim: str
-    key: str
-    caller: str
-    request_id: str
 
 
 def _ambiguous(error: GatewayError) -> bool:
@@ -83,6 +54,7 @@ class OrderDesk:
         self._alpaca = alpaca
         self._audit = audit
         self._records = OrderRecords(audit)
+        self._outcomes = Outcomes(audit, self._records)
         self._risk = risk
         self._checks = checks
         self._clock = clock
@@ -120,8 +92,8 @@ class OrderDesk:
             "attempts": 0,
         }
         if denial is not None:
-            record.update(self._denied(ticket, denial))
-            event = self._audit.event(Event.ORDER_DENIED, caller.name, request_id, **subject, **_why(denial))
+            record.update(denied_record(ticket, denial))
+            event = self._audit.event(Event.ORDER_DENIED, caller.name, request_id, **subject, **why(denial))
         else:
             event = self._audit.event(
                 Event.ORDER_REQUESTED, caller.name, request_id, **subject, request=record["request"]
@@ -140,9 +112,9 @@ class OrderDesk:
         else:
             raise _in_flight()
         if denial is not None:
-            return self._stored(record)
+            return stored(record)
         if count is not None and count > min(limits):
-            return self._deny_late(ticket, subject, min(limits))
+            return self._outcomes.denied_late(ticket, subject, min(limits))
         return self._send(ticket, order, subject)
 
     def _key(self, order: OrderRequest, header: str | None) -> tuple[str, str]:
@@ -163,15 +135,15 @@ class OrderDesk:
         except (RateLimited, Unavailable) as exc:
             # Refused before anything reached Alpaca (limiter, connect failure, 429): free the key.
             event = self._audit.event(
-                Event.ORDER_NOT_SENT, ticket.caller, ticket.request_id, **subject, **_why(exc)
+                Event.ORDER_NOT_SENT, ticket.caller, ticket.request_id, **subject, **why(exc)
             )
             self._records.release(ticket.doc_id, ticket.claim, event)
             raise
         except GatewayError as exc:
             if _ambiguous(exc):
                 return self._resolve(ticket, payload, subject, exc)
-            return self._reject(ticket, subject, exc, attempts=1)
-        return self._submitted(ticket, subject, raw, attempts=1)
+            return self._outcomes.rejected(ticket, subject, exc, attempts=1)
+        return self._outcomes.submitted(ticket, subject, raw, attempts=1)
 
     def _resolve(
         self, ticket: Ticket, payload: dict[str, Any], subject: dict[str, Any], first: GatewayError
@@ -180,104 +152,24 @@ class OrderDesk:
         attempts, resent, last = 1, False, first
         for _ in range(3):
             try:
-                return self._submitted(ticket, subject, self._alpaca.order_by_client_id(ticket.key), attempts)
+                return self._outcomes.submitted(
+                    ticket, subject, self._alpaca.order_by_client_id(ticket.key), attempts
+                )
             except GatewayError as exc:
                 if exc.status != 404 or resent:
                     last = exc
                     break
             resent, attempts = True, attempts + 1
             try:
-                return self._submitted(ticket, subject, self._alpaca.place_order(payload), attempts)
+                return self._outcomes.submitted(ticket, subject, self._alpaca.place_order(payload), attempts)
             except GatewayError as exc:
                 last = exc
                 if _ambiguous(exc) or exc.reason == "duplicate_client_order_id":
                     continue  # it may have landed: the next lookup tells
                 if isinstance(exc, RateLimited | Unavailable):
                     break
-                return self._reject(ticket, subject, exc, attempts)
-        return self._unresolved(ticket, subject, last, attempts)
-
-    # -- outcomes --------------------------------------------------------------------------
-
-    def _settle(
-        self,
-        ticket: Ticket,
-        subject: dict[str, Any],
-        state: str,
-        status: int,
-        body: dict[str, Any],
-        kind: Event,
-        **data: Any,
-    ) -> Outcome:
-        update = {"state": state, "response": {"status": status, "body": body}, **data}
-        subject = {"order": ticket.doc_id, "client_order_id": ticket.key, **subject}
-        event = self._audit.event(kind, ticket.caller, ticket.request_id, **subject, **data)
-        try:
-            self._records.settle(ticket.doc_id, ticket.claim, update, event)
-        except Unavailable:
-            # The order went out and its pending record exists; a later repeat or sync settles it.
-            log.error("order %s: outcome %s could not be recorded", ticket.doc_id, state)
-        return Outcome(status, body)
-
-    def _submitted(
-        self, ticket: Ticket, subject: dict[str, Any], raw: dict[str, Any], attempts: int
-    ) -> Outcome:
-        order = Order.from_alpaca(raw)
-        return self._settle(
-            ticket,
-            subject,
-            "submitted",
-            200,
-            order.model_dump(mode="json"),
-            Event.ORDER_SUBMITTED,
-            alpaca_order_id=order.id,
-            alpaca_status=order.status,
-            attempts=attempts,
-        )
-
-    def _reject(self, ticket: Ticket, subject: dict[str, Any], exc: GatewayError, attempts: int) -> Outcome:
-        body = {**exc.body(), "request_id": ticket.request_id}
-        return self._settle(
-            ticket,
-            subject,
-            "rejected",
-            exc.status,
-            body,
-            Event.ORDER_REJECTED,
-            attempts=attempts,
-            **_why(exc),
-        )
-
-    def _unresolved(
-        self, ticket: Ticket, subject: dict[str, Any], exc: GatewayError, attempts: int
-    ) -> Outcome:
-        body = {
-            "status": "unresolved",
-            "client_order_id": ticket.key,
-            "message": "the broker's answer was lost; the order is recorded and will be settled by a sync",
-            "request_id": ticket.request_id,
-        }
-        return self._settle(
-            ticket, subject, "unresolved", 202, body, Event.ORDER_UNRESOLVED, attempts=attempts, **_why(exc)
-        )
-
-    def _denied(self, ticket: Ticket, denial: Denied) -> dict[str, Any]:
-        body = {**denial.body(), "request_id": ticket.request_id}
-        return {"state": "denied", "response": {"status": denial.status, "body": body}, **_why(denial)}
-
-    def _deny_late(self, ticket: Ticket, subject: dict[str, Any], limit: int) -> Outcome:
-        denial = Denied(
-            f"at most {limit} orders per minute for this caller", reason="max_orders_per_minute", limit=limit
-        )
-        body = {**denial.body(), "request_id": ticket.request_id}
-        return self._settle(
-            ticket, subject, "denied", denial.status, body, Event.ORDER_DENIED, **_why(denial)
-        )
-
-    @staticmethod
-    def _stored(record: Mapping[str, Any], replayed: bool = False) -> Outcome:
-        response = record["response"]
-        return Outcome(int(response["status"]), dict(response["body"]), replayed=replayed)
+                return self._outcomes.rejected(ticket, subject, exc, attempts)
+        return self._outcomes.unresolved(ticket, subject, last, attempts)
 
     # -- repeats ---------------------------------------------------------------------------
 
@@ -297,7 +189,7 @@ class OrderDesk:
             ):
                 return self._sync(doc_id, record)
             if record.get("state") != "pending":
-                return self._stored(record, replayed=True)
+                return stored(record, replayed=True)
             if self._clock.now() >= deadline:
                 raise _in_flight()
             self._clock.sleep(POLL_SECONDS)
@@ -319,18 +211,10 @@ class OrderDesk:
             raw = self._alpaca.order_by_client_id(ticket.key)
         except GatewayError as exc:
             if record.get("state") == "unresolved":
-                return self._stored(record, replayed=True)
-            return self._unresolved(ticket, {}, exc, int(record.get("attempts") or 0))
-        outcome = self._submitted(ticket, {}, raw, int(record.get("attempts") or 1))
+                return stored(record, replayed=True)
+            return self._outcomes.unresolved(ticket, {}, exc, int(record.get("attempts") or 0))
+        outcome = self._outcomes.submitted(ticket, {}, raw, int(record.get("attempts") or 1))
         return Outcome(outcome.status, outcome.body, replayed=True)
-
-
-def _why(error: GatewayError) -> dict[str, Any]:
-    why: dict[str, Any] = {"reason": error.reason, "message": error.message}
-    for name in ("upstream_status", "upstream_code"):
-        if name in error.extra:
-            why[name] = error.extra[name]
-    return why
 
 
 def _in_flight() -> Conflict:

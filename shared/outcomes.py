@@ -1,0 +1,139 @@
+"""The outcome of a claimed order: its record's final state and event, and the answer to the caller."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.audit import AuditLog, Event, OrderRecords
+from shared.errors import GatewayError, Unavailable
+from shared.models import Order
+from shared.risk_checks import Denied
+
+log = logging.getLogger("execution_engine")
+
+REPLAYED = "Idempotent-Replayed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An answer to a placement: what the first delivery got, and what every repeat gets again."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    def headers(self) -> dict[str, str]:
+        return {**self.extra_headers, **({REPLAYED: "true"} if self.replayed else {})}
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One claim of a key: the record's id, the claim token, and who asked."""
+
+    doc_id: str
+    claim: str
+    key: str
+    caller: str
+    request_id: str
+
+
+def why(error: GatewayError) -> dict[str, Any]:
+    """What a record and its event keep of an error: our reason and message, and Alpaca's status and code."""
+    found: dict[str, Any] = {"reason": error.reason, "message": error.message}
+    for name in ("upstream_status", "upstream_code"):
+        if name in error.extra:
+            found[name] = error.extra[name]
+    return found
+
+
+def stored(record: Mapping[str, Any], replayed: bool = False) -> Outcome:
+    """The answer a settled record holds."""
+    response = record["response"]
+    return Outcome(int(response["status"]), dict(response["body"]), replayed=replayed)
+
+
+def denied_record(ticket: Ticket, denial: Denied) -> dict[str, Any]:
+    """The final fields of a record whose order the risk checks denied before it was claimed."""
+    body = {**denial.body(), "request_id": ticket.request_id}
+    return {"state": "denied", "response": {"status": denial.status, "body": body}, **why(denial)}
+
+
+class Outcomes:
+    """Settles a pending order record with its outcome and event; answers what every repeat gets again."""
+
+    def __init__(self, audit: AuditLog, records: OrderRecords) -> None:
+        self._audit = audit
+        self._records = records
+
+    def _settle(
+        self,
+        ticket: Ticket,
+        subject: dict[str, Any],
+        state: str,
+        status: int,
+        body: dict[str, Any],
+        kind: Event,
+        **data: Any,
+    ) -> Outcome:
+        update = {"state": state, "response": {"status": status, "body": body}, **data}
+        subject = {"order": ticket.doc_id, "client_order_id": ticket.key, **subject}
+        event = self._audit.event(kind, ticket.caller, ticket.request_id, **subject, **data)
+        try:
+            self._records.settle(ticket.doc_id, ticket.claim, update, event)
+        except Unavailable:
+            # The order went out and its pending record exists; a later repeat or sync settles it.
+            log.error("order %s: outcome %s could not be recorded", ticket.doc_id, state)
+        return Outcome(status, body)
+
+    def submitted(
+        self, ticket: Ticket, subject: dict[str, Any], raw: dict[str, Any], attempts: int
+    ) -> Outcome:
+        order = Order.from_alpaca(raw)
+        return self._settle(
+            ticket,
+            subject,
+            "submitted",
+            200,
+            order.model_dump(mode="json"),
+            Event.ORDER_SUBMITTED,
+            alpaca_order_id=order.id,
+            alpaca_status=order.status,
+            attempts=attempts,
+        )
+
+    def rejected(self, ticket: Ticket, subject: dict[str, Any], exc: GatewayError, attempts: int) -> Outcome:
+        body = {**exc.body(), "request_id": ticket.request_id}
+        return self._settle(
+            ticket,
+            subject,
+            "rejected",
+            exc.status,
+            body,
+            Event.ORDER_REJECTED,
+            attempts=attempts,
+            **why(exc),
+        )
+
+    def unresolved(
+        self, ticket: Ticket, subject: dict[str, Any], exc: GatewayError, attempts: int
+    ) -> Outcome:
+        body = {
+            "status": "unresolved",
+            "client_order_id": ticket.key,
+            "message": "the broker's answer was lost; the order is recorded and will be settled by a sync",
+            "request_id": ticket.request_id,
+        }
+        return self._settle(
+            ticket, subject, "unresolved", 202, body, Event.ORDER_UNRESOLVED, attempts=attempts, **why(exc)
+        )
+
+    def denied_late(self, ticket: Ticket, subject: dict[str, Any], limit: int) -> Outcome:
+        denial = Denied(
+            f"at most {limit} orders per minute for this caller", reason="max_orders_per_minute", limit=limit
+        )
+        body = {**denial.body(), "request_id": ticket.request_id}
+        return self._settle(ticket, subject, "denied", denial.status, body, Event.ORDER_DENIED, **why(denial))
