@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             service = start_emulator()
             stack.callback(service.stop)
             emulator = service.url
-            os.environ["FIRESTORE_EMULATOR_HOST"] = emulator
+            os.environ["FIRESTORE_EMULATOR_HOST"] = emulator  # firestore.Client reads it
+            stack.callback(os.environ.pop, "FIRESTORE_EMULATOR_HOST", None)
         sandbox = start_sandbox(rate_limit=100000)
         stack.callback(sandbox.stop)
         httpx.put(
