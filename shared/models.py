@@ -19,6 +19,11 @@ def _dec(value: Any, default: str | None = None) -> str | None:
     return str(Decimal(str(value)))
 
 
+def _amount(value: Any, default: str = "0") -> str:
+    """A decimal that is always present: `default` when Alpaca leaves it out."""
+    return _dec(value, default) or default
+
+
 class ErrorBody(ApiModel):
     error: str
     message: str
@@ -58,36 +63,46 @@ class Account(ApiModel):
 
     @classmethod
     def from_alpaca(cls, raw: dict[str, Any]) -> Account:
-        zero = "0"
-        equity = _dec(raw.get("equity"), zero) or zero
+        """Alpaca's account, with the fields it has since deprecated defaulted when it leaves them out."""
+        equity = _amount(raw.get("equity"))
+        money: dict[str, Any] = {name: _amount(raw.get(name)) for name in _ACCOUNT_MONEY}
+        flags: dict[str, Any] = {name: bool(raw.get(name) or False) for name in _ACCOUNT_FLAGS}
         return cls(
+            **money,
+            **flags,
             account_id=str(raw["id"]),
             account_number=raw.get("account_number"),
             status=str(raw.get("status") or "ACTIVE"),
             currency=str(raw.get("currency") or "USD"),
-            buying_power=_dec(raw.get("buying_power"), zero) or zero,
-            regt_buying_power=_dec(raw.get("regt_buying_power"), zero) or zero,
-            daytrading_buying_power=_dec(raw.get("daytrading_buying_power"), zero) or zero,
-            cash=_dec(raw.get("cash"), zero) or zero,
-            portfolio_value=_dec(raw.get("portfolio_value"), equity) or equity,
-            pattern_day_trader=bool(raw.get("pattern_day_trader") or False),
-            trading_blocked=bool(raw.get("trading_blocked") or False),
-            transfers_blocked=bool(raw.get("transfers_blocked") or False),
-            account_blocked=bool(raw.get("account_blocked") or False),
+            portfolio_value=_amount(raw.get("portfolio_value"), equity),
             created_at=raw.get("created_at"),
-            trade_suspended_by_user=bool(raw.get("trade_suspended_by_user") or False),
             multiplier=str(raw.get("multiplier") or "1"),
-            shorting_enabled=bool(raw.get("shorting_enabled") or False),
             equity=equity,
-            last_equity=_dec(raw.get("last_equity"), equity) or equity,
-            long_market_value=_dec(raw.get("long_market_value"), zero) or zero,
-            short_market_value=_dec(raw.get("short_market_value"), zero) or zero,
-            initial_margin=_dec(raw.get("initial_margin"), zero) or zero,
-            maintenance_margin=_dec(raw.get("maintenance_margin"), zero) or zero,
-            last_maintenance_margin=_dec(raw.get("last_maintenance_margin"), zero) or zero,
-            sma=_dec(raw.get("sma"), zero) or zero,
+            last_equity=_amount(raw.get("last_equity"), equity),
             daytrade_count=int(raw.get("daytrade_count") or 0),
         )
+
+
+_ACCOUNT_MONEY = (
+    "buying_power",
+    "regt_buying_power",
+    "daytrading_buying_power",
+    "cash",
+    "long_market_value",
+    "short_market_value",
+    "initial_margin",
+    "maintenance_margin",
+    "last_maintenance_margin",
+    "sma",
+)
+_ACCOUNT_FLAGS = (
+    "pattern_day_trader",
+    "trading_blocked",
+    "transfers_blocked",
+    "account_blocked",
+    "trade_suspended_by_user",
+    "shorting_enabled",
+)
 
 
 class Position(ApiModel):
@@ -111,9 +126,8 @@ class Position(ApiModel):
 
     @classmethod
     def from_alpaca(cls, raw: dict[str, Any]) -> Position:
-        zero = "0"
         fields = {
-            name: _dec(raw.get(name), zero) or zero
+            name: _amount(raw.get(name))
             for name in (
                 "qty",
                 "market_value",
@@ -201,7 +215,7 @@ class Order(ApiModel):
             asset_class=raw.get("asset_class"),
             notional=_dec(raw.get("notional")),
             qty=_dec(raw.get("qty")),
-            filled_qty=_dec(raw.get("filled_qty"), "0") or "0",
+            filled_qty=_amount(raw.get("filled_qty")),
             filled_avg_price=_dec(raw.get("filled_avg_price")),
             order_class=str(raw.get("order_class") or "simple"),
             order_type=order_type,
@@ -277,25 +291,8 @@ class Trade(ApiModel):
     def from_order(cls, order: Order) -> Trade:
         price = Decimal(order.filled_avg_price or "0")
         value = (Decimal(order.filled_qty) * price).quantize(Decimal("0.01"))
-        return cls(
-            id=order.id,
-            order_id=order.id,
-            client_order_id=order.client_order_id,
-            symbol=order.symbol,
-            asset_class=order.asset_class,
-            notional=str(value),
-            qty=order.qty,
-            filled_qty=order.filled_qty,
-            filled_avg_price=str(price),
-            order_class=order.order_class,
-            order_type=order.order_type,
-            type=order.type,
-            side=order.side,
-            time_in_force=order.time_in_force,
-            status=order.status,
-            created_at=order.created_at,
-            filled_at=order.filled_at,
-        )
+        same = order.model_dump(include=set(cls.model_fields) - {"notional", "filled_avg_price"})
+        return cls(**same, order_id=order.id, notional=str(value), filled_avg_price=str(price))
 
 
 class MarketClock(ApiModel):
