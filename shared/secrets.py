@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,20 +28,28 @@ class SecretReader(Protocol):
 
 
 class SecretManagerReader:
-    """Reads `projects/{project}/secrets/{name}/versions/latest` with the official client."""
+    """Reads `projects/{project}/secrets/{name}/versions/latest`; the client is made on first use."""
 
-    def __init__(self, project: str | None, client: Any) -> None:
+    def __init__(self, project: str | None, make_client: Callable[[], Any]) -> None:
         self._project = project
-        self._client = client
+        self._make_client = make_client
+        self._client: Any = None
+        self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SecretManagerReader:
         return cls(settings.google_cloud_project, lambda: _secret_manager_client(settings))
 
+    def _connected(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._make_client()
+            return self._client
+
     def read(self, name: str) -> str:
         if not self._project:
             raise Unavailable("no GOOGLE_CLOUD_PROJECT to read secrets from", reason="secrets_unavailable")
-        client = self._client() if callable(self._client) else self._client
+        client = self._connected()
         path = f"projects/{self._project}/secrets/{name}/versions/latest"
         try:
             response = client.access_secret_version(request={"name": path})
