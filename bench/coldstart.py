@@ -20,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from contextlib import ExitStack, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,12 +27,12 @@ from typing import Any
 
 import httpx
 
-from infra.stack import ROOT, free_port, function_command, start_emulator, start_sandbox
+from bench.setup import DEV_TOKEN, SANDBOX_HEADERS, emulator, gateway_env, market_sandbox
+from infra.stack import ROOT, free_port, function_command
 
 RESULTS = Path(__file__).resolve().parent / "results"
-TRADING_NOW = "2026-11-17T15:00:00Z"
-KEY, SECRET = "sandbox-key", "sandbox-secret"
-DEV_TOKEN = "dev-token"
+
+
 POLL_SECONDS = 0.005
 DEADLINE_SECONDS = 60.0
 RETRYABLE = frozenset({429, 503})
@@ -78,8 +77,7 @@ class Prep:
     """Creates what an entry point's happy path needs, directly on the sandbox."""
 
     def __init__(self, sandbox_url: str) -> None:
-        headers = {"APCA-API-KEY-ID": KEY, "APCA-API-SECRET-KEY": SECRET}
-        self.http = httpx.Client(base_url=sandbox_url, headers=headers, timeout=10.0)
+        self.http = httpx.Client(base_url=sandbox_url, headers=SANDBOX_HEADERS, timeout=10.0)
 
     def order(self, **extra: Any) -> str:
         body = {
@@ -247,27 +245,10 @@ def main(argv: list[str] | None = None) -> int:
 
     began = time.time()
     with ExitStack() as stack:
-        emulator = os.environ.get("FIRESTORE_EMULATOR_HOST")
-        if not emulator:
-            service = start_emulator()
-            stack.callback(service.stop)
-            emulator = service.url
-        sandbox = start_sandbox(rate_limit=100000)
-        stack.callback(sandbox.stop)
-        admin = stack.enter_context(httpx.Client(base_url=sandbox.url, timeout=10.0))
-        admin.put("/_sandbox/clock", json={"now": TRADING_NOW, "frozen": True}).raise_for_status()
-        admin.put("/_sandbox/prices/AAPL", json={"price": "10.00"}).raise_for_status()
+        sandbox = market_sandbox(stack, aapl_price="10.00")
         prep = Prep(sandbox.url)
         stack.callback(prep.http.close)
-        env = {
-            "ALPACA_BASE_URL": sandbox.url,
-            "ALPACA_DATA_URL": sandbox.url,
-            "ALPACA_API_KEY": KEY,
-            "ALPACA_SECRET_KEY": SECRET,
-            "FIRESTORE_EMULATOR_HOST": emulator,
-            "GOOGLE_CLOUD_PROJECT": f"coldstart-{uuid.uuid4().hex[:10]}",
-            "GATEWAY_DEV_TOKEN": DEV_TOKEN,
-        }
+        env = gateway_env(sandbox.url, emulator(stack))
         runs: dict[str, list[Start]] = {t: [] for t in args.targets}
         for _ in range(args.repeat):  # round-robin, so drift spreads over every entry point
             for target in args.targets:

@@ -16,7 +16,6 @@ import statistics
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
@@ -24,12 +23,12 @@ from pathlib import Path
 
 import httpx
 
-from infra.stack import Service, start_emulator, start_function, start_sandbox
+from bench.setup import DEV_TOKEN, SANDBOX_HEADERS, emulator, gateway_env, market_sandbox
+from infra.stack import Service, start_function
 
 RESULTS = Path(__file__).resolve().parent / "results"
-TRADING_NOW = "2026-11-17T15:00:00Z"  # Tuesday 10:00 ET
-KEY, SECRET = "sandbox-key", "sandbox-secret"
-DEV_TOKEN = "dev-token"
+
+
 ORDER = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market", "time_in_force": "day"}
 
 
@@ -134,25 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with ExitStack() as stack:
-        emulator = os.environ.get("FIRESTORE_EMULATOR_HOST")
-        if not emulator:
-            service = start_emulator()
-            stack.callback(service.stop)
-            emulator = service.url
-        sandbox = start_sandbox(rate_limit=100000)
-        stack.callback(sandbox.stop)
-        admin = stack.enter_context(httpx.Client(base_url=sandbox.url, timeout=30.0))
-        admin.put("/_sandbox/clock", json={"now": TRADING_NOW, "frozen": True}).raise_for_status()
-        admin.put("/_sandbox/prices/AAPL", json={"price": "1.00"}).raise_for_status()  # cheap fills
-
+        sandbox = market_sandbox(stack, aapl_price="1.00")  # cheap fills: buying power lasts the run
         env = {
-            "ALPACA_BASE_URL": sandbox.url,
-            "ALPACA_DATA_URL": sandbox.url,
-            "ALPACA_API_KEY": KEY,
-            "ALPACA_SECRET_KEY": SECRET,
-            "FIRESTORE_EMULATOR_HOST": emulator,
-            "GOOGLE_CLOUD_PROJECT": f"bench-{uuid.uuid4().hex[:10]}",
-            "GATEWAY_DEV_TOKEN": DEV_TOKEN,
+            **gateway_env(sandbox.url, emulator(stack)),
             "RATE_LIMIT_PER_MINUTE": "1000000",
             "THREADS": str(args.threads),
         }
@@ -162,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             stack.callback(functions[target].stop)
 
         def direct_client() -> httpx.Client:
-            headers = {"APCA-API-KEY-ID": KEY, "APCA-API-SECRET-KEY": SECRET}
+            headers = SANDBOX_HEADERS
             return httpx.Client(base_url=sandbox.url, headers=headers, timeout=30.0)
 
         def gateway_client(target: str) -> Callable[[], httpx.Client]:

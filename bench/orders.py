@@ -14,7 +14,6 @@ import os
 import platform
 import statistics
 import time
-import uuid
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -24,14 +23,14 @@ import httpx
 from google.cloud import firestore
 from google.cloud.firestore_v1.batch import WriteBatch
 
-from infra.stack import start_emulator, start_sandbox
+from bench.setup import SANDBOX_HEADERS, emulator, gateway_env, market_sandbox
 from shared.app import build, install
 from shared.config import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MAIN = str(Path(__file__).resolve().parent.parent / "main.py")
-TRADING_NOW = "2026-11-17T15:00:00Z"  # Tuesday 10:00 ET
-KEY, SECRET = "sandbox-key", "sandbox-secret"
+
+
 ORDER = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "limit", "limit_price": "1.00"}
 
 
@@ -70,39 +69,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=300)
     args = parser.parse_args(argv)
     with ExitStack() as stack:
-        emulator = os.environ.get("FIRESTORE_EMULATOR_HOST")
-        if not emulator:
-            service = start_emulator()
-            stack.callback(service.stop)
-            emulator = service.url
-            os.environ["FIRESTORE_EMULATOR_HOST"] = emulator  # firestore.Client reads it
+        if "FIRESTORE_EMULATOR_HOST" not in os.environ:
+            os.environ["FIRESTORE_EMULATOR_HOST"] = emulator(stack)  # firestore.Client reads it
             stack.callback(os.environ.pop, "FIRESTORE_EMULATOR_HOST", None)
-        sandbox = start_sandbox(rate_limit=100000)
-        stack.callback(sandbox.stop)
-        httpx.put(
-            f"{sandbox.url}/_sandbox/clock", json={"now": TRADING_NOW, "frozen": True}
-        ).raise_for_status()
-        project = f"bench-{uuid.uuid4().hex[:8]}"
-        settings = Settings.from_mapping(
-            {
-                "ALPACA_BASE_URL": sandbox.url,
-                "ALPACA_DATA_URL": sandbox.url,
-                "ALPACA_API_KEY": KEY,
-                "ALPACA_SECRET_KEY": SECRET,
-                "GOOGLE_CLOUD_PROJECT": project,
-                "FIRESTORE_EMULATOR_HOST": emulator,
-                "GATEWAY_DEV_TOKEN": "dev-token",
-                "RATE_LIMIT_PER_MINUTE": "100000",
-            }
-        )
-        install(build(settings, db=firestore.Client(project=project)))
+        sandbox = market_sandbox(stack, aapl_price="10.00")
+        env = {
+            **gateway_env(sandbox.url, os.environ["FIRESTORE_EMULATOR_HOST"]),
+            "RATE_LIMIT_PER_MINUTE": "100000",
+        }
+        settings = Settings.from_mapping(env)
+        install(build(settings, db=firestore.Client(project=env["GOOGLE_CLOUD_PROJECT"])))
         stack.callback(install, None)
         gateway = functions_framework.create_app("place_order", MAIN).test_client()
-        direct = stack.enter_context(
-            httpx.Client(
-                base_url=sandbox.url, headers={"APCA-API-KEY-ID": KEY, "APCA-API-SECRET-KEY": SECRET}
-            )
-        )
+        direct = stack.enter_context(httpx.Client(base_url=sandbox.url, headers=SANDBOX_HEADERS))
         auth = {"Authorization": "Bearer dev-token"}
         for n in range(20):  # warm both paths
             gateway.post("/", json={**ORDER, "client_order_id": f"warm-g{n}"}, headers=auth)

@@ -96,6 +96,25 @@ def position_symbols(tc: TradingClient) -> set[str]:
     return {p.symbol for p in positions}
 
 
+def limit_bracket_buy(
+    tc: TradingClient, *, qty: int, tif: TimeInForce, limit: int, take_profit: int, stop_loss: int
+) -> Order:
+    """A bracket buying AAPL at a limit, with its take-profit and stop-loss exits."""
+    order: Order = tc.submit_order(
+        LimitOrderRequest(
+            symbol="AAPL",
+            qty=qty,
+            side=OrderSide.BUY,
+            time_in_force=tif,
+            limit_price=limit,
+            order_class=OrderClass.BRACKET,
+            take_profit=TakeProfitRequest(limit_price=take_profit),
+            stop_loss=StopLossRequest(stop_price=stop_loss),
+        )
+    )
+    return order
+
+
 def assert_account_consistent(account: TradeAccount) -> None:
     cash, long_mv, short_mv = (
         dec(account.cash),
@@ -515,18 +534,7 @@ def test_bracket_legs_are_held_then_live_and_one_exit_cancels_the_other(
 ) -> None:
     """Both bracket legs are held before the entry fills, go live after it, and one exit cancels the other."""
     set_price(sandbox, http, "AAPL", "100.00")
-    parent = tc.submit_order(
-        LimitOrderRequest(
-            symbol="AAPL",
-            qty=10,
-            side=OrderSide.BUY,
-            time_in_force=TimeInForce.GTC,
-            limit_price=99,
-            order_class=OrderClass.BRACKET,
-            take_profit=TakeProfitRequest(limit_price=110),
-            stop_loss=StopLossRequest(stop_price=90),
-        )
-    )
+    parent = limit_bracket_buy(tc, qty=10, tif=TimeInForce.GTC, limit=99, take_profit=110, stop_loss=90)
     assert parent.order_class == OrderClass.BRACKET
     nested = tc.get_order_by_id(parent.id, GetOrderByIdRequest(nested=True))
     legs = _legs_by_type(nested)
@@ -615,18 +623,7 @@ def test_canceling_a_bracket_parent_cancels_its_held_legs(
 ) -> None:
     """Cancelling the unfilled entry of a bracket cancels both held exit legs with it."""
     set_price(sandbox, http, "AAPL", "100.00")
-    parent = tc.submit_order(
-        LimitOrderRequest(
-            symbol="AAPL",
-            qty=2,
-            side=OrderSide.BUY,
-            time_in_force=TimeInForce.GTC,
-            limit_price=95,
-            order_class=OrderClass.BRACKET,
-            take_profit=TakeProfitRequest(limit_price=120),
-            stop_loss=StopLossRequest(stop_price=80),
-        )
-    )
+    parent = limit_bracket_buy(tc, qty=2, tif=TimeInForce.GTC, limit=95, take_profit=120, stop_loss=80)
     legs = tc.get_order_by_id(parent.id, GetOrderByIdRequest(nested=True)).legs
     assert legs is not None and len(legs) == 2
     tc.cancel_order_by_id(parent.id)
@@ -775,18 +772,7 @@ def test_get_orders_nested_groups_bracket_legs_under_the_parent(
 ) -> None:
     """Without nested the bracket legs are listed as orders of their own; with nested they sit under legs."""
     set_price(sandbox, http, "AAPL", "100.00")
-    parent = tc.submit_order(
-        LimitOrderRequest(
-            symbol="AAPL",
-            qty=3,
-            side=OrderSide.BUY,
-            time_in_force=TimeInForce.DAY,
-            limit_price=95,
-            order_class=OrderClass.BRACKET,
-            take_profit=TakeProfitRequest(limit_price=120),
-            stop_loss=StopLossRequest(stop_price=80),
-        )
-    )
+    parent = limit_bracket_buy(tc, qty=3, tif=TimeInForce.DAY, limit=95, take_profit=120, stop_loss=80)
     flat = tc.get_orders(GetOrdersRequest(status=QueryOrderStatus.ALL))
     assert len(flat) == 3 and parent.id in {o.id for o in flat}
     nested = tc.get_orders(GetOrdersRequest(status=QueryOrderStatus.ALL, nested=True))
