@@ -1,10 +1,10 @@
-"""Trading operations on the engine's state: submit, replace, cancel, close positions."""
+"""Trading operations on the engine's state: submit, replace, cancel."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -268,52 +268,6 @@ class Broker(Engine):
             old.asset, old.side, old.type, tif, "simple" if old.parent_id else old.order_class, qty, None,
             limit, stop, old.trail_price, old.trail_percent, old.extended_hours, None, None, None,
         )  # fmt: skip
-
-    def close_position(self, account: Account, symbol: str, args: dict[str, str], moment: datetime) -> Order:
-        asset = self.universe.find(symbol)
-        position = account.positions.get(asset.symbol) if asset else None
-        if asset is None or position is None:
-            raise not_found("position does not exist")
-        qty_arg, pct_arg = args.get("qty"), args.get("percentage")
-        if qty_arg is not None and pct_arg is not None:
-            raise invalid("only one of qty or percentage is accepted")
-        held = abs(position.qty)
-        qty = held
-        if qty_arg is not None:
-            parsed = parse_decimal(qty_arg)
-            if parsed is None or parsed <= 0:
-                raise invalid("qty must be > 0")
-            qty = parsed
-        elif pct_arg is not None:
-            pct = parse_decimal(pct_arg)
-            if pct is None or not 0 < pct <= 100:
-                raise invalid("percentage must be between 0 and 100")
-            qty = held * pct / 100
-            if held % 1 == 0 and not asset.is_crypto:
-                qty = qty.to_integral_value(rounding=ROUND_DOWN)  # whole-share positions sell whole shares
-            if qty <= 0:
-                raise invalid("qty must be > 0")
-        body = {
-            "symbol": asset.symbol,
-            "qty": str(qty),
-            "side": "sell" if position.qty > 0 else "buy",
-            "type": "market",
-            "time_in_force": "gtc" if asset.is_crypto else "day",
-        }
-        return self.submit(account, body, moment)
-
-    def close_all(self, account: Account, cancel_orders: bool, moment: datetime) -> list[dict[str, Any]]:
-        if cancel_orders:
-            self.cancel_all(account, moment)
-        result: list[dict[str, Any]] = []
-        for position in sorted(account.positions.values(), key=lambda p: p.asset.symbol):
-            symbol = position.asset.position_symbol
-            try:
-                order = self.close_position(account, position.asset.symbol, {}, moment)
-                result.append({"symbol": symbol, "status": 200, "body": order.to_json()})
-            except ApiError as error:
-                result.append({"symbol": symbol, "status": error.status, "body": error.body()})
-        return result
 
     def is_session(self, moment: datetime) -> Session:
         return calendar.session_at(moment)

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from sandbox import server, views
+from sandbox import liquidation, server, views
 from sandbox.clock import parse_time
 from sandbox.errors import ApiError, invalid, not_found
 from sandbox.rules import parse_bool
@@ -197,14 +197,18 @@ def register(app: Flask, sandbox: Sandbox) -> None:
     def close_position(symbol_or_id: str) -> Response:
         args = {k: v for k, v in request.args.items() if k in ("qty", "percentage")}
         with broker.lock:
-            order = broker.close_position(server.current_account(), symbol_or_id, args, sandbox.now())
+            order = liquidation.close_position(
+                broker, server.current_account(), symbol_or_id, args, sandbox.now()
+            )
             return respond(order.to_json())
 
     @app.delete("/v2/positions")
     def close_all() -> Response:
         cancel_orders = parse_bool(request.args.get("cancel_orders", "false"))
         with broker.lock:
-            return respond(broker.close_all(server.current_account(), cancel_orders, sandbox.now()), 207)
+            return respond(
+                liquidation.close_all(broker, server.current_account(), cancel_orders, sandbox.now()), 207
+            )
 
     @app.get("/v2/account/activities")
     @app.get("/v2/account/activities/<activity_type>")
