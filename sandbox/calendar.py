@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
@@ -153,24 +154,23 @@ def is_open(moment: datetime) -> bool:
 
 def next_open(moment: datetime) -> datetime:
     """The next regular open strictly after `moment`."""
-    day = eastern_date(moment)
-    today = trading_day(day)
-    if today is not None and moment < today.open:
-        return today.open
-    found = trading_day(next_trading_day(day))
-    assert found is not None
-    return found.open
+    return _upcoming(moment, lambda day: day.open)
 
 
 def next_close(moment: datetime) -> datetime:
     """The close of the current session, or of the next one when the market is not open."""
+    return _upcoming(moment, lambda day: day.close)
+
+
+def _upcoming(moment: datetime, edge: Callable[[TradingDay], datetime]) -> datetime:
+    """`edge` of today's session if it is still ahead of `moment`, else of the next trading day."""
     day = eastern_date(moment)
     today = trading_day(day)
-    if today is not None and moment < today.close:
-        return today.close
+    if today is not None and moment < edge(today):
+        return edge(today)
     found = trading_day(next_trading_day(day))
     assert found is not None
-    return found.close
+    return edge(found)
 
 
 def last_close(moment: datetime) -> datetime:

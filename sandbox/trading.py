@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask import Flask, Response, request
 
 from sandbox import liquidation, server, views
-from sandbox.clock import parse_time
 from sandbox.errors import ApiError, invalid, not_found
 from sandbox.rules import parse_bool
 from sandbox.state import Sandbox
@@ -26,16 +25,6 @@ CONFIG_BOOLS = (
     "ptp_no_exception_entry",
     "disable_overnight_trading",
 )
-
-
-def _time_arg(name: str) -> datetime | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        return parse_time(raw)
-    except ValueError:
-        raise invalid(f"invalid {name}") from None
 
 
 def _date_arg(name: str, default: date) -> date:
@@ -127,7 +116,7 @@ def register(app: Flask, sandbox: Sandbox) -> None:
         symbols_raw = request.args.get("symbols")
         symbols = {s.strip().upper() for s in symbols_raw.split(",") if s.strip()} if symbols_raw else None
         nested = parse_bool(request.args.get("nested", "false"))
-        after, until = _time_arg("after"), _time_arg("until")
+        after, until = views.time_param(request.args, "after"), views.time_param(request.args, "until")
         with broker.lock:
             sandbox.now()
             key = server.current_account().spec.key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -182,7 +183,8 @@ def account_json(broker: Broker, account: Account, moment: datetime) -> dict[str
     }
 
 
-def _bound(args: dict[str, str], name: str) -> datetime | None:
+def time_param(args: Mapping[str, str], name: str) -> datetime | None:
+    """An optional RFC3339 query parameter; 422 when it does not parse."""
     raw = args.get(name)
     if not raw:
         return None
@@ -199,7 +201,7 @@ def activities_json(account: Account, args: dict[str, str], only: str | None) ->
         raise invalid(f"invalid activity type: {sorted(wanted - ACTIVITY_TYPES)[0]}")
     if (wanted and "FILL" not in wanted) or args.get("category") == "non_trade_activity":
         return []
-    after, until = _bound(args, "after"), _bound(args, "until")
+    after, until = time_param(args, "after"), time_param(args, "until")
     day = args.get("date")
     ascending = args.get("direction", "desc").lower() == "asc"
     size_raw = args.get("page_size")
