@@ -92,6 +92,16 @@ class Sandbox:
         return body
 
 
+def generous_sandbox() -> Iterator[Service]:
+    """A sandbox whose budget is so high that only injected faults answer 429: suites that are not about
+    the upstream limit register it as their `sandbox_service`."""
+    service = start_sandbox(rate_limit=100000)
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
 @pytest.fixture(scope="session")
 def sandbox_service() -> Iterator[Service]:
     service = start_sandbox()

@@ -13,9 +13,9 @@ import flask
 import functions_framework
 import pytest
 
-from infra.stack import Service, start_sandbox
 from shared.app import Gateway, build, install
 from shared.config import Settings
+from tests.conftest import generous_sandbox
 
 MAIN = str(Path(__file__).resolve().parents[2] / "main.py")
 DEV_TOKEN = "dev-token"
@@ -78,14 +78,7 @@ def call_entry(
     return Reply(response.status_code, body, dict(response.headers), text)
 
 
-@pytest.fixture(scope="session")
-def sandbox_service() -> Iterator[Service]:
-    """The gateway suite's own sandbox, with a budget high enough that only injected faults give 429."""
-    service = start_sandbox(rate_limit=100000)
-    try:
-        yield service
-    finally:
-        service.stop()
+sandbox_service = pytest.fixture(scope="session", name="sandbox_service")(generous_sandbox)
 
 
 @pytest.fixture

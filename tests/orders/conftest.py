@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from infra.stack import Service, free_port, start_sandbox
+from infra.stack import free_port
 from shared.app import Gateway, build, install
 from shared.config import Settings
+from tests.conftest import generous_sandbox
 from tests.gateway.conftest import TRADING_NOW, Reply, call_entry
 
 DEV_TOKEN = "dev-token"
@@ -35,14 +36,7 @@ CALLERS = json.dumps(
 )
 
 
-@pytest.fixture(scope="session")
-def sandbox_service() -> Iterator[Service]:
-    """This suite's own sandbox, with a budget high enough that only injected faults give 429."""
-    service = start_sandbox(rate_limit=100000)
-    try:
-        yield service
-    finally:
-        service.stop()
+sandbox_service = pytest.fixture(scope="session", name="sandbox_service")(generous_sandbox)
 
 
 def settings_for(sandbox: Any, project: str, emulator: str, **env: str) -> Settings:
