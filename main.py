@@ -1,5 +1,8 @@
 """Deploy index: every Cloud Function entry point, re-exported for `--entry-point`; nothing else."""
 
+import flask
+
+from functions._http import route_errors_as_json
 from functions.account import get_account, get_clock, get_config
 from functions.audit import list_audit
 from functions.orders import cancel_order, get_order, list_orders, list_trades, place_order
@@ -21,3 +24,7 @@ __all__ = [
     "place_order",
     "put_risk",
 ]
+
+if flask.has_app_context():
+    # Loaded by functions-framework: a path its router cannot match answers JSON, not an HTML page.
+    route_errors_as_json(flask.current_app)

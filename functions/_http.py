@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import typing
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit
 
 import flask
 from pydantic import BaseModel, ValidationError
 from pydantic_core import core_schema
 
+from functions._body import read_body
 from functions.routes import Route, route_for
 from shared.app import Gateway, gateway
 from shared.auth import Caller
@@ -22,7 +25,7 @@ from shared.errors import (
     BadRequest,
     GatewayError,
     MethodNotAllowed,
-    PayloadTooLarge,
+    NotFound,
     Unprocessable,
 )
 
@@ -30,6 +33,7 @@ log = logging.getLogger("execution_engine")
 
 Handler = Callable[["Call"], Any]
 REQUEST_ID = "X-Request-Id"
+REQUEST_ID_FORM = re.compile(r"[\x21-\x7e]{1,64}")
 # Error types pydantic itself raises; any other type is one of our rules (a PydanticCustomError).
 PYDANTIC_ERROR_TYPES = frozenset(typing.get_args(core_schema.ErrorType))
 
@@ -94,35 +98,52 @@ def validation_error(exc: ValidationError) -> GatewayError:
     message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
     text = f"{where}: {message}" if where else message
     kind = str(first.get("type", ""))
+    if kind.startswith("invalid_") and kind not in PYDANTIC_ERROR_TYPES:
+        return BadRequest(text, reason=kind)  # malformed input we name (a symbol, a number)
     if kind not in PYDANTIC_ERROR_TYPES:
         return Unprocessable(text, reason=kind)
     return BadRequest(text, reason="invalid_request")
 
 
-def _read_body(request: flask.Request, limit: int) -> dict[str, Any]:
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"the body exceeds {limit} bytes")
-    raw = request.stream.read(limit + 1)
-    if len(raw) > limit:
-        raise PayloadTooLarge(f"the body exceeds {limit} bytes")
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise BadRequest("the body is not valid JSON", reason="invalid_json") from exc
-    if not isinstance(data, dict):
-        raise BadRequest("the body must be a JSON object", reason="invalid_json")
-    return data
+def raw_path(request: flask.Request) -> str:
+    """The request path as sent, still percent-encoded, so an encoded `/` stays inside its segment."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not raw:
+        return quote(request.path)
+    return urlsplit(raw).path or "/"
 
 
-def _token(request: flask.Request, body: Mapping[str, Any]) -> str | None:
+def request_id_of(request: flask.Request) -> str:
+    """The caller's X-Request-Id if it is short printable ASCII, else a fresh one."""
+    given = request.headers.get(REQUEST_ID, "")
+    return given if REQUEST_ID_FORM.fullmatch(given) else uuid.uuid4().hex
+
+
+def _token(request: flask.Request, body: Mapping[str, Any], route: Route) -> str | None:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
         return header[7:].strip() or None
-    # Webhook senders such as TradingView cannot set headers: they put the token in the body or query.
-    token = body.get("token") or request.args.get("token")
+    # Webhook senders such as TradingView cannot set headers: they put the token in the body, or in
+    # the query on the webhook routes only (request logs keep full URLs; the body is the safer place).
+    token = body.get("token") or (request.args.get("token") if route.webhook else None)
     return str(token) if token else None
+
+
+def route_errors_as_json(app: flask.Flask) -> None:
+    """The router's own 404 and 405 (a path the server cannot route at all) answered as JSON errors."""
+
+    def not_found(_: Exception) -> flask.Response:
+        where = f"{flask.request.method} {flask.request.path}"
+        return error_response(
+            NotFound(f"no route {where}", reason="route_not_found"), request_id_of(flask.request)
+        )
+
+    def not_allowed(_: Exception) -> flask.Response:
+        error = MethodNotAllowed(f"{flask.request.method} is not allowed")
+        return error_response(error, request_id_of(flask.request))
+
+    app.register_error_handler(404, not_found)
+    app.register_error_handler(405, not_allowed)
 
 
 def apply_cors(response: flask.Response, request: flask.Request, origins: tuple[str, ...]) -> None:
@@ -146,16 +167,18 @@ def preflight(methods: list[str]) -> flask.Response:
     return response
 
 
-def _path_params(route: Route, request: flask.Request, body: Mapping[str, Any]) -> dict[str, str]:
-    match = route.pattern.search(request.path)
-    found = dict(match.groupdict()) if match else {}
-    for name in route.params:
-        # Invoked directly (no gateway path), a parameter may come in the query or the body.
-        value = found.get(name) or request.args.get(name) or body.get(name)
+def _path_params(route: Route, request: flask.Request) -> dict[str, str]:
+    """Parameters from the path when it matches the route, else (a direct invocation) from the query
+    only; never from the body. Each is checked by its type before anything else happens."""
+    match = route.pattern.search(raw_path(request))
+    found = {name: unquote(value) for name, value in match.groupdict().items()} if match else {}
+    params: dict[str, str] = {}
+    for name, check in route.params.items():
+        value = found.get(name) if match else request.args.get(name)
         if not value:
             raise BadRequest(f"{name} is required", reason=f"missing_{name}")
-        found[name] = str(value)
-    return found
+        params[name] = check(value)
+    return params
 
 
 def endpoint(entry_point: str) -> Callable[[Handler], Callable[[flask.Request], flask.Response]]:
@@ -165,7 +188,7 @@ def endpoint(entry_point: str) -> Callable[[Handler], Callable[[flask.Request], 
     def decorate(handler: Handler) -> Callable[[flask.Request], flask.Response]:
         @wraps(handler)
         def entry(request: flask.Request) -> flask.Response:
-            request_id = request.headers.get(REQUEST_ID) or uuid.uuid4().hex
+            request_id = request_id_of(request)
             origins: tuple[str, ...] = ("*",)
             try:
                 gw = gateway()
@@ -175,13 +198,13 @@ def endpoint(entry_point: str) -> Callable[[Handler], Callable[[flask.Request], 
                 elif request.method != route.method:
                     raise MethodNotAllowed(f"{request.method} is not allowed here; use {route.method}")
                 else:
-                    body = _read_body(request, gw.settings.max_body_bytes)
-                    caller = gw.callers.authenticate(_token(request, body), route.scope)
+                    body = read_body(request, gw.settings.max_body_bytes)
+                    caller = gw.callers.authenticate(_token(request, body, route), route.scope)
                     call = Call(
                         gateway=gw,
                         caller=caller,
                         request_id=request_id,
-                        params=_path_params(route, request, body),
+                        params=_path_params(route, request),
                         query=request.args.to_dict(),
                         body={k: v for k, v in body.items() if k != "token"},
                         headers={k.lower(): v for k, v in request.headers.items()},

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from shared import models
+from shared import identifiers, models
 from shared.audit import AuditPage
 from shared.auth import Scope
 from shared.order_request import OrderRequest
 from shared.risk import RiskSettings
 
 BASE_PATH = "/api/alpaca"
+# Every path parameter's check: it raises our 400/404 for a malformed value and returns the clean one.
+PARAM_TYPES: dict[str, Callable[[str], str]] = {
+    "order_id": identifiers.order_id,
+    "symbol": identifiers.symbol,
+}
 
 
 @dataclass(frozen=True)
@@ -27,10 +33,17 @@ class Route:
     request: type[BaseModel] | None = None  # JSON body, for the OpenAPI document
     response: type[BaseModel] | None = None
     many: bool = False  # the response is a list of `response`
+    webhook: bool = False  # a webhook sender may put its token in the query (it cannot set headers)
+
+    def __post_init__(self) -> None:
+        unknown = set(re.findall(r"{(\w+)}", self.path)) - set(PARAM_TYPES)
+        if unknown:
+            raise ValueError(f"{self.entry_point}: path parameters without a type: {sorted(unknown)}")
 
     @property
-    def params(self) -> tuple[str, ...]:
-        return tuple(re.findall(r"{(\w+)}", self.path))
+    def params(self) -> dict[str, Callable[[str], str]]:
+        """Path parameter names, in order, with their checks."""
+        return {name: PARAM_TYPES[name] for name in re.findall(r"{(\w+)}", self.path)}
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -62,6 +75,7 @@ ROUTES: tuple[Route, ...] = (
         "Close a position, wholly or by qty or percentage",
         ("qty", "percentage"),
         response=models.ClosePositionResult,
+        webhook=True,
     ),
     Route(
         "GET",
@@ -81,6 +95,7 @@ ROUTES: tuple[Route, ...] = (
         "Place an order",
         request=OrderRequest,
         response=models.Order,
+        webhook=True,
     ),
     Route("GET", "/orders/{order_id}", "get_order", Scope.READ, "One order by id", response=models.Order),
     Route(

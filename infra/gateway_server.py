@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 import uuid
@@ -10,16 +11,24 @@ from collections.abc import Callable
 from typing import Any
 
 import flask
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 import main
-from functions._http import REQUEST_ID, apply_cors, error_response, preflight
+from functions._http import (
+    apply_cors,
+    error_response,
+    preflight,
+    raw_path,
+    request_id_of,
+    route_errors_as_json,
+)
 from functions.openapi import document
 from functions.routes import BASE_PATH, JOBS, ROUTES, Route
 from shared.app import gateway
 from shared.errors import MethodNotAllowed, NotFound
 
 EntryPoint = Callable[[flask.Request], flask.Response]
+TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s#]*", re.IGNORECASE)
 
 
 def _entry(name: str) -> EntryPoint:
@@ -35,8 +44,8 @@ def _matching(path: str) -> list[Route]:
 
 def dispatch(path: str) -> flask.Response:
     request = flask.request
-    request_id = request.headers.get(REQUEST_ID) or uuid.uuid4().hex
-    routes = _matching(path)
+    request_id = request_id_of(request)
+    routes = _matching(raw_path(request))
     if not routes:
         response = error_response(
             NotFound(f"no route {request.method} {path}", reason="route_not_found"), request_id
@@ -53,7 +62,7 @@ def dispatch(path: str) -> flask.Response:
             response.headers["Allow"] = ", ".join([*allowed, "OPTIONS"])
         else:
             return _entry(chosen.entry_point)(request)
-    response.headers[REQUEST_ID] = request_id
+    response.headers["X-Request-Id"] = request_id
     return response
 
 
@@ -77,16 +86,16 @@ def create_app() -> flask.Flask:
             return error_response(NotFound(f"no job {name}", reason="route_not_found"), uuid.uuid4().hex)
         return _entry(name)(flask.request)
 
-    @app.errorhandler(404)
-    def not_found(_: Exception) -> flask.Response:
-        error = NotFound(f"no route {flask.request.method} {flask.request.path}", reason="route_not_found")
-        return error_response(error, uuid.uuid4().hex)
-
-    @app.errorhandler(405)
-    def not_allowed(_: Exception) -> flask.Response:
-        return error_response(MethodNotAllowed(f"{flask.request.method} is not allowed"), uuid.uuid4().hex)
-
+    route_errors_as_json(app)
     return app
+
+
+class RedactingHandler(WSGIRequestHandler):
+    """The access log without credentials: a `token` query value is logged as `***`."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        masked = [TOKEN_IN_QUERY.sub(r"\1***", arg) if isinstance(arg, str) else arg for arg in args]
+        super().log(type, message, *masked)
 
 
 def _stop(*_: object) -> None:
@@ -94,7 +103,7 @@ def _stop(*_: object) -> None:
 
 
 def serve(host: str, port: int) -> None:
-    server = make_server(host, port, create_app(), threaded=True)
+    server = make_server(host, port, create_app(), threaded=True, request_handler=RedactingHandler)
     signal.signal(signal.SIGTERM, _stop)
     print(f"gateway listening on http://{host}:{port}{BASE_PATH}", flush=True)
     try:

@@ -6,10 +6,12 @@ import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 
 from shared.clock import Clock
+from shared.deadline import READ_SECONDS, TRADE_SECONDS, Deadline
 from shared.errors import (
     BadRequest,
     Forbidden,
@@ -21,12 +23,14 @@ from shared.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
+from shared.identifiers import position_symbol
 from shared.ratelimit import Limiter, Priority
 from shared.secrets import Credentials
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 GET_ATTEMPTS = 3
 MAX_BACKOFF_SECONDS = 4.0
+MIN_ATTEMPT_SECONDS = 0.05  # below this an attempt cannot succeed: it is not made
 
 # Alpaca's message text, matched loosely, mapped to our stable reasons.
 _REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -54,6 +58,13 @@ class CredentialSource(Protocol):
     def current(self) -> Credentials: ...
 
     def refresh(self) -> Credentials: ...
+
+
+def sent_without_answer(error: GatewayError) -> bool:
+    """Sent, but we cannot know whether Alpaca acted: a timeout after sending, or a 5xx."""
+    if isinstance(error, UpstreamTimeout):
+        return True
+    return isinstance(error, UpstreamError) and int(error.extra.get("upstream_status") or 0) >= 500
 
 
 def key_fingerprint(key_id: str) -> str:
@@ -140,10 +151,14 @@ class AlpacaClient:
         json: Any = None,
         priority: Priority | None = None,
         data: bool = False,
+        deadline: Deadline | None = None,
+        reserve: float = 0.0,
     ) -> Any:
-        """One logical call: GETs retry on 429/5xx/connect errors, other methods never retry blindly."""
+        """One logical call within `deadline` (less `reserve`, time kept for a follow-up): GETs retry on
+        429/5xx/connect errors while time is left; other methods never retry blindly."""
         idempotent = method == "GET"
         priority = priority or (Priority.READ if idempotent else Priority.TRADE)
+        deadline = deadline or Deadline(self._clock, READ_SECONDS if idempotent else TRADE_SECONDS)
         url = (self._data_url if data else self._base_url) + path
         creds = self._credentials.current()
         refreshed = False
@@ -151,28 +166,26 @@ class AlpacaClient:
         while True:
             attempt += 1
             self._limiter.acquire(creds.key_id, priority)
+            left = deadline.remaining() - reserve
+            if left < MIN_ATTEMPT_SECONDS:
+                raise Unavailable(
+                    "no time was left to call the broker", reason="deadline_exceeded", retry_after=1
+                )
             try:
                 response = self._http.request(
-                    method, url, params=params, json=json, headers=self._headers(creds)
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    headers=self._headers(creds),
+                    timeout=self._timeout(left),
                 )
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                # Never sent: safe to retry for any method, but only GETs spend the retries.
-                if idempotent and attempt < GET_ATTEMPTS:
-                    self._clock.sleep(self._backoff(attempt, None))
-                    continue
-                raise Unavailable(
-                    "the broker cannot be reached", reason="broker_unreachable", retry_after=1
-                ) from exc
-            except httpx.TimeoutException as exc:
-                if idempotent and attempt < GET_ATTEMPTS:
-                    self._clock.sleep(self._backoff(attempt, None))
-                    continue
-                raise UpstreamTimeout("the broker did not answer in time") from exc
             except httpx.TransportError as exc:
-                if idempotent and attempt < GET_ATTEMPTS:
-                    self._clock.sleep(self._backoff(attempt, None))
+                error = _transport_error(exc)
+                # A connection that never opened was not sent: safe for any method, but only GETs retry.
+                if idempotent and self._may_retry(attempt, deadline, reserve, None):
                     continue
-                raise UpstreamTimeout("the broker connection failed mid-request") from exc
+                raise error from exc
             self._limiter.observe(creds.key_id, response.status_code, response.headers)
             if response.status_code == 401 and not refreshed:
                 # Keys may have been rotated: re-read them once. A 401 was not acted upon, so resend.
@@ -181,13 +194,34 @@ class AlpacaClient:
                 continue
             if response.is_success:
                 return response.json() if response.content else None
-            if idempotent and response.status_code in RETRYABLE_STATUS and attempt < GET_ATTEMPTS:
-                self._clock.sleep(self._backoff(attempt, response))
+            retryable = idempotent and response.status_code in RETRYABLE_STATUS
+            if retryable and self._may_retry(attempt, deadline, reserve, response):
                 continue
             error = _error_from_response(response)
             if response.status_code == 429:
                 error.extra["retry_after"] = _reset_delay(response, 1.0, self._clock.now())
             raise error
+
+    def _timeout(self, left: float) -> httpx.Timeout:
+        """The client's own timeouts, cut to what is left of the deadline."""
+        base = self._http.timeout
+
+        def cut(value: float | None) -> float:
+            return left if value is None else min(value, left)
+
+        return httpx.Timeout(
+            connect=cut(base.connect), read=cut(base.read), write=cut(base.write), pool=cut(base.pool)
+        )
+
+    def _may_retry(
+        self, attempt: int, deadline: Deadline, reserve: float, response: httpx.Response | None
+    ) -> bool:
+        """Sleep the backoff and say yes, if another attempt is allowed and fits in the deadline."""
+        pause = self._backoff(attempt, response)
+        if attempt >= GET_ATTEMPTS or deadline.remaining() - reserve - pause < MIN_ATTEMPT_SECONDS:
+            return False
+        self._clock.sleep(pause)
+        return True
 
     def _headers(self, creds: Credentials) -> dict[str, str]:
         return {"APCA-API-KEY-ID": creds.key_id, "APCA-API-SECRET-KEY": creds.secret}
@@ -199,6 +233,7 @@ class AlpacaClient:
         return fallback
 
     # -- Trading API -----------------------------------------------------------------------
+    # Every identifier goes into its URL through `_path`, percent-encoded as one segment.
 
     def account(self) -> dict[str, Any]:
         return dict(self.request("GET", "/v2/account"))
@@ -210,43 +245,82 @@ class AlpacaClient:
         return list(self.request("GET", "/v2/calendar", params={"start": start, "end": end}))
 
     def asset(self, symbol: str) -> dict[str, Any]:
-        return dict(self.request("GET", f"/v2/assets/{symbol}"))
+        return dict(self.request("GET", _path("/v2/assets/{}", symbol)))
 
     def positions(self) -> list[dict[str, Any]]:
         return list(self.request("GET", "/v2/positions"))
 
-    def position(self, symbol: str) -> dict[str, Any]:
-        return dict(self.request("GET", f"/v2/positions/{symbol}"))
+    def position(
+        self, symbol: str, *, priority: Priority = Priority.READ, deadline: Deadline | None = None
+    ) -> dict[str, Any]:
+        path = _path("/v2/positions/{}", position_symbol(symbol))
+        return dict(self.request("GET", path, priority=priority, deadline=deadline))
 
     def close_position(
-        self, symbol: str, *, qty: str | None = None, percentage: str | None = None
+        self,
+        symbol: str,
+        *,
+        qty: str | None = None,
+        percentage: str | None = None,
+        deadline: Deadline | None = None,
     ) -> dict[str, Any]:
         params = {k: v for k, v in (("qty", qty), ("percentage", percentage)) if v is not None}
-        return dict(self.request("DELETE", f"/v2/positions/{symbol}", params=params))
+        path = _path("/v2/positions/{}", position_symbol(symbol))
+        return dict(self.request("DELETE", path, params=params, deadline=deadline))
 
     def orders(self, **params: Any) -> list[dict[str, Any]]:
         query = {k: v for k, v in params.items() if v is not None}
         return list(self.request("GET", "/v2/orders", params=query))
 
-    def order(self, order_id: str) -> dict[str, Any]:
-        return dict(self.request("GET", f"/v2/orders/{order_id}"))
+    def order(
+        self, order_id: str, *, priority: Priority = Priority.READ, deadline: Deadline | None = None
+    ) -> dict[str, Any]:
+        path = _path("/v2/orders/{}", order_id)
+        return dict(self.request("GET", path, priority=priority, deadline=deadline))
 
-    def order_by_client_id(self, client_order_id: str) -> dict[str, Any]:
+    def order_by_client_id(self, client_order_id: str, *, deadline: Deadline | None = None) -> dict[str, Any]:
+        """The lookup that settles an ambiguous order: it gates a trade, so it takes a trade slot."""
         return dict(
-            self.request("GET", "/v2/orders:by_client_order_id", params={"client_order_id": client_order_id})
+            self.request(
+                "GET",
+                "/v2/orders:by_client_order_id",
+                params={"client_order_id": client_order_id},
+                priority=Priority.TRADE,
+                deadline=deadline,
+            )
         )
 
-    def place_order(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(self.request("POST", "/v2/orders", json=dict(payload)))
+    def place_order(
+        self, payload: Mapping[str, Any], *, deadline: Deadline | None = None, reserve: float = 0.0
+    ) -> dict[str, Any]:
+        return dict(
+            self.request("POST", "/v2/orders", json=dict(payload), deadline=deadline, reserve=reserve)
+        )
 
-    def cancel_order(self, order_id: str) -> None:
-        self.request("DELETE", f"/v2/orders/{order_id}")
+    def cancel_order(self, order_id: str, *, deadline: Deadline | None = None) -> None:
+        self.request("DELETE", _path("/v2/orders/{}", order_id), deadline=deadline)
 
     def cancel_all_orders(self) -> list[dict[str, Any]]:
         return list(self.request("DELETE", "/v2/orders") or [])
 
     # -- Market data -----------------------------------------------------------------------
 
-    def latest_quote(self, symbol: str) -> dict[str, Any]:
-        body = self.request("GET", f"/v2/stocks/{symbol}/quotes/latest", data=True)
+    def latest_quote(
+        self, symbol: str, *, priority: Priority = Priority.READ, deadline: Deadline | None = None
+    ) -> dict[str, Any]:
+        path = _path("/v2/stocks/{}/quotes/latest", symbol)
+        body = self.request("GET", path, data=True, priority=priority, deadline=deadline)
         return dict(body.get("quote") or {})
+
+
+def _path(template: str, *segments: str) -> str:
+    """A URL path from a template and values, each encoded so it can only ever be one segment."""
+    return template.format(*(quote(segment, safe="") for segment in segments))
+
+
+def _transport_error(exc: httpx.TransportError) -> GatewayError:
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return Unavailable("the broker cannot be reached", reason="broker_unreachable", retry_after=1)
+    if isinstance(exc, httpx.TimeoutException):
+        return UpstreamTimeout("the broker did not answer in time")
+    return UpstreamTimeout("the broker connection failed mid-request")

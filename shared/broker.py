@@ -6,6 +6,7 @@ from typing import Any
 
 from shared.alpaca import AlpacaClient
 from shared.config import Settings
+from shared.deadline import Deadline
 from shared.errors import BadRequest, NotFound
 from shared.models import (
     Account,
@@ -69,21 +70,26 @@ class Broker:
         filled.sort(key=lambda o: o.filled_at or o.updated_at or "", reverse=True)
         return [Trade.from_order(o) for o in filled[:limit]]
 
-    def cancel_order(self, order_id: str) -> CancelResult:
+    def cancel_order(self, order_id: str, deadline: Deadline | None = None) -> CancelResult:
         """Ask Alpaca to cancel, then report the status it now gives (never assume `canceled`)."""
-        self._alpaca.cancel_order(order_id)
-        raw = self._alpaca.request("GET", f"/v2/orders/{order_id}", priority=Priority.TRADE)
+        self._alpaca.cancel_order(order_id, deadline=deadline)
+        raw = self._alpaca.order(order_id, priority=Priority.TRADE, deadline=deadline)
         return CancelResult.from_order(Order.from_alpaca(raw))
 
     def close_position(
-        self, symbol: str, *, qty: str | None = None, percentage: str | None = None
+        self,
+        symbol: str,
+        *,
+        qty: str | None = None,
+        percentage: str | None = None,
+        deadline: Deadline | None = None,
     ) -> ClosePositionResult:
         if qty is not None and percentage is not None:
             raise BadRequest("give qty or percentage, not both", reason="invalid_close")
         try:
-            raw = self._alpaca.close_position(symbol.upper(), qty=qty, percentage=percentage)
+            raw = self._alpaca.close_position(symbol, qty=qty, percentage=percentage, deadline=deadline)
         except NotFound as exc:
-            raise NotFound(f"no open position in {symbol.upper()}", reason="position_not_found") from exc
+            raise NotFound(f"no open position in {symbol}", reason="position_not_found") from exc
         return ClosePositionResult.from_order(Order.from_alpaca(raw))
 
 

@@ -65,6 +65,11 @@ class PayloadTooLarge(GatewayError):
     default_reason = "payload_too_large"
 
 
+class UnsupportedMediaType(GatewayError):
+    status = 415
+    default_reason = "unsupported_media_type"
+
+
 class Unprocessable(GatewayError):
     status = 422
     default_reason = "unprocessable"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from shared.decimals import Notional, Percent, Price, Quantity
+from shared.identifiers import Symbol
 from shared.order_rules import RULES, check_client_order_id, check_price
 
 
@@ -54,7 +55,7 @@ class _Part(BaseModel):
 
 
 class TakeProfit(_Part):
-    limit_price: Decimal
+    limit_price: Price
 
     @model_validator(mode="after")
     def _tick(self) -> TakeProfit:
@@ -63,8 +64,8 @@ class TakeProfit(_Part):
 
 
 class StopLoss(_Part):
-    stop_price: Decimal
-    limit_price: Decimal | None = None
+    stop_price: Price
+    limit_price: Price | None = None
 
     @model_validator(mode="after")
     def _tick(self) -> StopLoss:
@@ -78,27 +79,22 @@ class OrderRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    symbol: str = Field(min_length=1, max_length=32)
-    qty: Decimal | None = None
-    notional: Decimal | None = None
+    symbol: Symbol
+    qty: Quantity | None = None
+    notional: Notional | None = None
     side: Side
     type: OrderType = OrderType.MARKET
     time_in_force: TimeInForce = TimeInForce.DAY
     order_class: OrderClass = OrderClass.SIMPLE
-    limit_price: Decimal | None = None
-    stop_price: Decimal | None = None
-    trail_price: Decimal | None = None
-    trail_percent: Decimal | None = None
+    limit_price: Price | None = None
+    stop_price: Price | None = None
+    trail_price: Price | None = None
+    trail_percent: Percent | None = None
     extended_hours: bool = False
     client_order_id: str | None = None
     position_intent: PositionIntent | None = None
     take_profit: TakeProfit | None = None
     stop_loss: StopLoss | None = None
-
-    @field_validator("symbol")
-    @classmethod
-    def _upper(cls, value: str) -> str:
-        return value.strip().upper()
 
     @field_validator("client_order_id")
     @classmethod

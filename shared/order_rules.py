@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from pydantic_core import PydanticCustomError
 
+from shared.identifiers import check_client_order_id_characters
+
 if TYPE_CHECKING:
     from shared.order_request import OrderRequest
 
@@ -169,6 +171,7 @@ def check_client_order_id(value: str) -> None:
         raise broken("client_order_id_empty", "client_order_id must not be blank")
     if len(value) > CLIENT_ORDER_ID_MAX:
         raise broken("client_order_id_too_long", "client_order_id must be no more than 128 characters")
+    check_client_order_id_characters(value)
 
 
 RULES = (

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from shared.alpaca import AlpacaClient
+from shared.deadline import Deadline
 from shared.errors import Forbidden, NotFound, Unavailable
 from shared.order_request import OrderRequest, OrderType
 from shared.order_rules import asset_class_of
@@ -17,9 +18,9 @@ from shared.risk import RiskSettings, TradingState
 class Market(Protocol):
     """What the checks may ask the broker: the signed position size and a price to value an order at."""
 
-    def position_qty(self, symbol: str) -> Decimal: ...
+    def position_qty(self, symbol: str, deadline: Deadline | None = None) -> Decimal: ...
 
-    def price(self, symbol: str, side: str) -> Decimal: ...
+    def price(self, symbol: str, side: str, deadline: Deadline | None = None) -> Decimal: ...
 
 
 class Denied(Forbidden):
@@ -42,7 +43,9 @@ class RiskChecks:
     def __init__(self, market: Market) -> None:
         self._market = market
 
-    def check_order(self, order: OrderRequest, settings: RiskSettings, now: float) -> Decision:
+    def check_order(
+        self, order: OrderRequest, settings: RiskSettings, now: float, deadline: Deadline | None = None
+    ) -> Decision:
         """Raise Denied, or say what is known about the order; reads the broker only for enabled limits."""
         if settings.trading_state == TradingState.HALTED:
             raise _deny("trading_halted", "trading is halted: only cancels are accepted")
@@ -60,8 +63,9 @@ class RiskChecks:
         valued = settings.max_order_notional is not None or settings.max_position_notional is not None
         position = Decimal(0)
         if reducing or outside or settings.max_position_notional is not None:
-            position = self._market.position_qty(symbol)
-        price = self._price(order, symbol) if valued or (order.notional is not None and position) else None
+            position = self._market.position_qty(symbol, deadline)
+        needs_price = valued or (order.notional is not None and position)
+        price = self._price(order, symbol, deadline) if needs_price else None
         qty = order.qty if order.qty is not None else _qty_of(order.notional, price)
         reduces = _reduces(order.side.value, qty, position)
 
@@ -95,13 +99,13 @@ class RiskChecks:
         if settings.trading_state == TradingState.HALTED:
             raise _deny("trading_halted", "trading is halted: only cancels are accepted")
 
-    def _price(self, order: OrderRequest, symbol: str) -> Decimal:
+    def _price(self, order: OrderRequest, symbol: str, deadline: Deadline | None) -> Decimal:
         """Limit orders at their limit, stops at their stop, the rest at the far side of the quote."""
         if order.type in (OrderType.LIMIT, OrderType.STOP_LIMIT) and order.limit_price is not None:
             return order.limit_price
         if order.type == OrderType.STOP and order.stop_price is not None:
             return order.stop_price
-        return self._market.price(symbol, order.side.value)
+        return self._market.price(symbol, order.side.value, deadline)
 
 
 def _qty_of(notional: Decimal | None, price: Decimal | None) -> Decimal | None:
@@ -130,22 +134,17 @@ class AlpacaMarket:
         self._alpaca = alpaca
         self._priority = Priority.TRADE
 
-    def position_qty(self, symbol: str) -> Decimal:
+    def position_qty(self, symbol: str, deadline: Deadline | None = None) -> Decimal:
         try:
-            raw = self._alpaca.request(
-                "GET", f"/v2/positions/{symbol.replace('/', '')}", priority=self._priority
-            )
+            raw = self._alpaca.position(symbol, priority=self._priority, deadline=deadline)
         except NotFound:
             return Decimal(0)
         qty = abs(Decimal(str(raw.get("qty") or "0")))
         return -qty if raw.get("side") == "short" else qty
 
-    def price(self, symbol: str, side: str) -> Decimal:
+    def price(self, symbol: str, side: str, deadline: Deadline | None = None) -> Decimal:
         try:
-            body = self._alpaca.request(
-                "GET", f"/v2/stocks/{symbol}/quotes/latest", data=True, priority=self._priority
-            )
-            quote = dict(body.get("quote") or {})
+            quote = self._alpaca.latest_quote(symbol, priority=self._priority, deadline=deadline)
         except NotFound as exc:
             raise Unavailable("no quote to value the order", reason="price_unavailable") from exc
         far, near = ("ap", "bp") if side == "buy" else ("bp", "ap")

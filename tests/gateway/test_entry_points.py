@@ -236,12 +236,15 @@ def test_cancel_reports_status_alpaca_gives_after_cancel(market_open: Any) -> No
     assert reply.body["status"] in {"canceled", "pending_cancel"}
 
 
+RESTING_ID = "5d1c3a8e-0b7e-4d0f-9a61-2f4e8c9b7a10"
+
+
 def _cancel_still_pending(request: httpx.Request) -> httpx.Response:
     """A broker that accepts the cancel (204) but still reports the order pending_cancel afterwards."""
     if request.method == "DELETE":
         return httpx.Response(204)
     order = {
-        "id": "ord-1",
+        "id": RESTING_ID,
         "client_order_id": "c-1",
         "created_at": "2026-11-17T15:00:00Z",
         "updated_at": "2026-11-17T15:00:01Z",
@@ -260,10 +263,10 @@ def _cancel_still_pending(request: httpx.Request) -> httpx.Response:
 def test_cancel_answers_pending_cancel_when_the_broker_still_reports_it(make_gateway: Any) -> None:
     """The cancel answer is the broker's status after the cancel, even when that is not yet canceled."""
     make_gateway(http=httpx.Client(transport=httpx.MockTransport(_cancel_still_pending)))
-    reply = call_entry("cancel_order", "DELETE", "/api/alpaca/orders/ord-1")
+    reply = call_entry("cancel_order", "DELETE", f"/api/alpaca/orders/{RESTING_ID}")
     assert reply.status == 200, reply.text
     seed.assert_shape(reply.body, seed.CANCEL)
-    assert reply.body == {**reply.body, "id": "ord-1", "status": "pending_cancel", "canceled_at": None}
+    assert reply.body == {**reply.body, "id": RESTING_ID, "status": "pending_cancel", "canceled_at": None}
 
 
 def test_order_accepted_outside_hours_cancels_to_canceled(sandbox: Any) -> None:

@@ -18,8 +18,10 @@ BASE = "/api/alpaca"
 
 
 @pytest.fixture(scope="module")
-def local_server(sandbox_service: Service, firestore_emulator: str) -> Iterator[str]:
-    """`python -m infra.gateway_server` pointed at the sandbox and the emulator; yields its base URL."""
+def server_process(
+    sandbox_service: Service, firestore_emulator: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Service]:
+    """`python -m infra.gateway_server` pointed at the sandbox and the emulator, logging to a file."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -38,11 +40,18 @@ def local_server(sandbox_service: Service, firestore_emulator: str) -> Iterator[
         url,
         answers(f"{url}{BASE}/clock", lambda r: r.status_code in {200, 401}),
         env=env,
+        log_dir=tmp_path_factory.mktemp("gateway-log"),
     )
     try:
-        yield url
+        yield service
     finally:
         service.stop()
+
+
+@pytest.fixture(scope="module")
+def local_server(server_process: Service) -> str:
+    """The local server's base URL."""
+    return server_process.url
 
 
 @pytest.fixture
@@ -159,3 +168,12 @@ def test_openapi_document_lists_every_route(api: httpx.Client) -> None:
     ]:
         key = path if path in paths else BASE + path
         assert method in paths[key], (path, method)
+
+
+def test_access_log_masks_a_query_token(server_process: Service) -> None:
+    """A webhook's `?token=` is written to the local access log as `token=***`, never in clear."""
+    secret = "query-token-that-must-not-be-logged"
+    httpx.post(f"{server_process.url}{BASE}/orders?token={secret}&x=1", json={}, timeout=20.0)
+    log = server_process.log_tail(200)
+    assert "/api/alpaca/orders?token=***&x=1" in log
+    assert secret not in log
