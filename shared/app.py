@@ -5,15 +5,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
 
 from shared.alpaca import AlpacaClient
 from shared.audit import AuditLog
-from shared.auth import Caller, CallerRegistry, dev_caller, parse_registry
+from shared.auth import Caller, CallerRegistry, RegistryParser, dev_caller
 from shared.broker import Broker
 from shared.clock import Clock, SystemClock
+from shared.closes import OpenCloses
 from shared.config import Settings
 from shared.exits import Exits
 from shared.orders import OrderDesk
@@ -41,14 +43,14 @@ class Gateway:
     exits: Exits
 
 
-def _caller_loader(settings: Settings, secrets: CachedSecrets) -> Iterable[Caller]:
+def _caller_loader(settings: Settings, secrets: CachedSecrets, parse: RegistryParser) -> Iterable[Caller]:
     callers: list[Caller] = []
     if settings.dev_token:
         callers.append(dev_caller(settings.dev_token))
     if settings.callers_json:
-        callers.extend(parse_registry(settings.callers_json))
+        callers.extend(parse(settings.callers_json))
     elif not settings.dev_token:
-        callers.extend(parse_registry(secrets.get(settings.callers_secret)))
+        callers.extend(parse(secrets.get(settings.callers_secret)))
     return callers
 
 
@@ -98,13 +100,13 @@ def build(
         clock=clock,
         alpaca=alpaca,
         broker=broker,
-        callers=CallerRegistry(lambda: _caller_loader(settings, secrets)),
+        callers=CallerRegistry(partial(_caller_loader, settings, secrets, RegistryParser())),
         credentials=credentials,
         db=db,
         audit=audit,
         risk=risk,
         desk=OrderDesk(alpaca, audit, risk, checks, clock),
-        exits=Exits(broker, audit, risk, checks),
+        exits=Exits(broker, audit, risk, checks, OpenCloses(audit, alpaca, clock), clock),
     )
 
 

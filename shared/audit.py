@@ -42,6 +42,7 @@ class Event(StrEnum):
     POSITION_CLOSE_REQUESTED = "position.close_requested"
     POSITION_CLOSE_RESULT = "position.close_result"
     POSITION_CLOSE_DENIED = "position.close_denied"
+    POSITION_CLOSE_UNRESOLVED = "position.close_unresolved"
     RISK_UPDATED = "risk.updated"
 
 

@@ -6,9 +6,13 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from shared.alpaca import sent_without_answer
 from shared.audit import AuditLog, Event
 from shared.auth import Caller
 from shared.broker import Broker
+from shared.clock import Clock
+from shared.closes import OpenCloses
+from shared.deadline import TRADE_SECONDS, Deadline
 from shared.errors import GatewayError, Unavailable
 from shared.models import CancelResult, ClosePositionResult
 from shared.risk import RiskStore
@@ -18,16 +22,36 @@ log = logging.getLogger("execution_engine")
 T = TypeVar("T")
 
 
+class CloseUnresolved(Exception):
+    """A close was sent and its answer lost; it is recorded open under `close_id`."""
+
+    def __init__(self, close_id: str | None, symbol: str) -> None:
+        super().__init__(symbol)
+        self.close_id = close_id
+        self.symbol = symbol
+
+
 class Exits:
     """Cancels pass in every trading state; closes in every state but halted."""
 
-    def __init__(self, broker: Broker, audit: AuditLog, risk: RiskStore, checks: RiskChecks) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        audit: AuditLog,
+        risk: RiskStore,
+        checks: RiskChecks,
+        closes: OpenCloses,
+        clock: Clock,
+    ) -> None:
         self._broker = broker
         self._audit = audit
         self._risk = risk
         self._checks = checks
+        self._closes = closes
+        self._clock = clock
 
     def cancel(self, order_id: str, caller: Caller, request_id: str) -> CancelResult:
+        deadline = Deadline(self._clock, TRADE_SECONDS)
         subject = {"alpaca_order_id": order_id}
         self._audit.record(Event.ORDER_CANCEL_REQUESTED, caller.name, request_id, **subject)
         return self._audited(
@@ -35,13 +59,16 @@ class Exits:
             caller,
             request_id,
             subject,
-            lambda: self._broker.cancel_order(order_id),
+            lambda: self._broker.cancel_order(order_id, deadline),
         )
 
     def close(
         self, symbol: str, caller: Caller, request_id: str, *, qty: str | None, percentage: str | None
     ) -> ClosePositionResult:
-        subject = {"symbol": symbol.upper(), "qty": qty, "percentage": percentage}
+        """Close all of a position, or `qty` of it, or `percentage`; raises CloseUnresolved when the
+        broker may have acted but did not answer in time."""
+        deadline = Deadline(self._clock, TRADE_SECONDS)
+        subject = {"symbol": symbol, "qty": qty, "percentage": percentage}
         try:
             self._checks.check_close(self._risk.current())
         except Denied as denial:
@@ -49,14 +76,34 @@ class Exits:
                 Event.POSITION_CLOSE_DENIED, caller.name, request_id, **subject, reason=denial.reason
             )
             raise
+        self._settle_earlier(symbol)
         self._audit.record(Event.POSITION_CLOSE_REQUESTED, caller.name, request_id, **subject)
-        return self._audited(
-            Event.POSITION_CLOSE_RESULT,
-            caller,
-            request_id,
-            subject,
-            lambda: self._broker.close_position(symbol, qty=qty, percentage=percentage),
-        )
+        kind = Event.POSITION_CLOSE_RESULT
+        try:
+            result = self._broker.close_position(symbol, qty=qty, percentage=percentage, deadline=deadline)
+        except GatewayError as exc:
+            if sent_without_answer(exc):
+                raise CloseUnresolved(self._keep_open(subject, caller, request_id, exc), symbol) from exc
+            self._outcome(kind, caller, request_id, subject, ok=False, reason=exc.reason, status=exc.status)
+            raise
+        self._outcome(kind, caller, request_id, subject, ok=True, result=result.model_dump(mode="json"))
+        return result
+
+    def _settle_earlier(self, symbol: str) -> None:
+        """Earlier closes of this symbol with a lost answer are settled first, so the trail stays in order."""
+        try:
+            self._closes.settle(symbol)
+        except GatewayError as exc:
+            log.warning("open closes of %s not settled now: %s", symbol, exc.reason)
+
+    def _keep_open(
+        self, subject: dict[str, Any], caller: Caller, request_id: str, error: GatewayError
+    ) -> str | None:
+        try:
+            return self._closes.record(subject, caller.name, request_id, error)
+        except Unavailable:
+            log.error("request %s: the open close of %s could not be recorded", request_id, subject["symbol"])
+            return None
 
     def _audited(
         self, kind: Event, caller: Caller, request_id: str, subject: dict[str, Any], act: Callable[[], T]

@@ -10,18 +10,17 @@ from typing import Any
 from google.cloud import firestore
 from pydantic_core import PydanticCustomError
 
-from shared.alpaca import AlpacaClient
+from shared.alpaca import AlpacaClient, sent_without_answer
 from shared.audit import AuditLog, Duplicate, Event, OrderRecords, order_doc_id
 from shared.auth import Caller
 from shared.clock import Clock
+from shared.deadline import TRADE_SECONDS, Deadline
 from shared.errors import (
     Conflict,
     GatewayError,
     RateLimited,
     Unavailable,
     Unprocessable,
-    UpstreamError,
-    UpstreamTimeout,
 )
 from shared.order_request import OrderRequest
 from shared.order_rules import check_client_order_id
@@ -32,13 +31,7 @@ from shared.risk_checks import Denied, RiskChecks
 IN_FLIGHT_WAIT_SECONDS = 1.5
 POLL_SECONDS = 0.05
 STALE_PENDING_SECONDS = 30.0
-
-
-def _ambiguous(error: GatewayError) -> bool:
-    """Sent, but we cannot know whether Alpaca acted: a timeout after sending, or a 5xx."""
-    if isinstance(error, UpstreamTimeout):
-        return True
-    return isinstance(error, UpstreamError) and int(error.extra.get("upstream_status") or 0) >= 500
+LOOKUP_RESERVE_SECONDS = 0.5  # of the order's deadline, kept back from the send for one lookup
 
 
 class OrderDesk:
@@ -66,13 +59,14 @@ class OrderDesk:
         self, body: Mapping[str, Any], *, caller: Caller, request_id: str, idempotency_key: str | None
     ) -> Outcome:
         """Parse, key, check, claim, send, settle. Raises only before the claim or when nothing was sent."""
+        deadline = Deadline(self._clock, TRADE_SECONDS)
         order = OrderRequest.model_validate(body)
         key, source = self._key(order, idempotency_key)
         order = order.with_client_order_id(key)
         settings = self._risk.current()
         denial: Denied | None = None
         try:
-            self._checks.check_order(order, settings, self._clock.now())
+            self._checks.check_order(order, settings, self._clock.now(), deadline)
         except Denied as exc:
             denial = exc
         limits = [n for n in (settings.max_orders_per_minute, caller.max_orders_per_minute) if n]
@@ -106,7 +100,7 @@ class OrderDesk:
                 count = self._records.claim(ticket.doc_id, record, event, counter)
                 break
             except Duplicate:
-                existing = self._settled(ticket.doc_id, order)
+                existing = self._settled(ticket.doc_id, order, deadline)
                 if existing is not None:
                     return existing
         else:
@@ -115,7 +109,7 @@ class OrderDesk:
             return stored(record)
         if count is not None and count > min(limits):
             return self._outcomes.denied_late(ticket, subject, min(limits))
-        return self._send(ticket, order, subject)
+        return self._send(ticket, order, subject, deadline)
 
     def _key(self, order: OrderRequest, header: str | None) -> tuple[str, str]:
         if order.client_order_id:
@@ -128,54 +122,65 @@ class OrderDesk:
             return header, "idempotency_key"
         return uuid.uuid4().hex, "generated"
 
-    def _send(self, ticket: Ticket, order: OrderRequest, subject: dict[str, Any]) -> Outcome:
+    def _send(
+        self, ticket: Ticket, order: OrderRequest, subject: dict[str, Any], deadline: Deadline
+    ) -> Outcome:
         payload = order.to_alpaca()
         try:
-            raw = self._alpaca.place_order(payload)
+            raw = self._alpaca.place_order(payload, deadline=deadline, reserve=LOOKUP_RESERVE_SECONDS)
         except (RateLimited, Unavailable) as exc:
-            # Refused before anything reached Alpaca (limiter, connect failure, 429): free the key.
+            # Refused before anything reached Alpaca (limiter, connect failure, 429, no time): free the key.
             event = self._audit.event(
                 Event.ORDER_NOT_SENT, ticket.caller, ticket.request_id, **subject, **why(exc)
             )
             self._records.release(ticket.doc_id, ticket.claim, event)
             raise
         except GatewayError as exc:
-            if _ambiguous(exc):
-                return self._resolve(ticket, payload, subject, exc)
+            if sent_without_answer(exc):
+                return self._look_up(ticket, payload, subject, deadline, attempts=1, last=exc)
             return self._outcomes.rejected(ticket, subject, exc, attempts=1)
         return self._outcomes.submitted(ticket, subject, raw, attempts=1)
 
-    def _resolve(
-        self, ticket: Ticket, payload: dict[str, Any], subject: dict[str, Any], first: GatewayError
+    def _look_up(
+        self,
+        ticket: Ticket,
+        payload: dict[str, Any],
+        subject: dict[str, Any],
+        deadline: Deadline,
+        attempts: int,
+        last: GatewayError | None,
     ) -> Outcome:
-        """Look the order up by its id; if Alpaca never saw it, send it once more with the same id."""
-        attempts, resent, last = 1, False, first
+        """Settle by asking Alpaca for the order's id; if Alpaca does not have it, send it once more with
+        the same id (Alpaca refuses a second copy, so this can never place it twice)."""
+        resent, missing = False, False
         for _ in range(3):
             try:
-                return self._outcomes.submitted(
-                    ticket, subject, self._alpaca.order_by_client_id(ticket.key), attempts
-                )
+                raw = self._alpaca.order_by_client_id(ticket.key, deadline=deadline)
             except GatewayError as exc:
-                if exc.status != 404 or resent:
-                    last = exc
+                last, missing = exc, exc.status == 404
+                if not missing or resent:
                     break
+            else:
+                return self._outcomes.submitted(ticket, subject, raw, attempts)
             resent, attempts = True, attempts + 1
             try:
-                return self._outcomes.submitted(ticket, subject, self._alpaca.place_order(payload), attempts)
+                raw = self._alpaca.place_order(payload, deadline=deadline, reserve=LOOKUP_RESERVE_SECONDS)
             except GatewayError as exc:
                 last = exc
-                if _ambiguous(exc) or exc.reason == "duplicate_client_order_id":
+                if sent_without_answer(exc) or exc.reason == "duplicate_client_order_id":
                     continue  # it may have landed: the next lookup tells
                 if isinstance(exc, RateLimited | Unavailable):
-                    break
+                    break  # not sent this time either: the last lookup's 404 still holds
                 return self._outcomes.rejected(ticket, subject, exc, attempts)
-        return self._outcomes.unresolved(ticket, subject, last, attempts)
+            else:
+                return self._outcomes.submitted(ticket, subject, raw, attempts)
+        return self._outcomes.unresolved(ticket, subject, last, attempts, at_broker=not missing)
 
     # -- repeats ---------------------------------------------------------------------------
 
-    def _settled(self, doc_id: str, order: OrderRequest) -> Outcome | None:
+    def _settled(self, doc_id: str, order: OrderRequest, deadline: Deadline) -> Outcome | None:
         """A repeat: the stored outcome once there is one; None if the record vanished (claim again)."""
-        deadline = self._clock.now() + self._in_flight_wait
+        waited = self._clock.now() + self._in_flight_wait
         while True:
             record = self._records.get(doc_id)
             if record is None:
@@ -187,10 +192,10 @@ class OrderDesk:
             if record.get("state") == "unresolved" or (
                 record.get("state") == "pending" and self._stale(record)
             ):
-                return self._sync(doc_id, record)
+                return self._reconcile(doc_id, record, deadline)
             if record.get("state") != "pending":
                 return stored(record, replayed=True)
-            if self._clock.now() >= deadline:
+            if self._clock.now() >= waited:
                 raise _in_flight()
             self._clock.sleep(POLL_SECONDS)
 
@@ -198,8 +203,9 @@ class OrderDesk:
         requested = record.get("requested_at")
         return requested is not None and self._clock.now() - requested.timestamp() > STALE_PENDING_SECONDS
 
-    def _sync(self, doc_id: str, record: Mapping[str, Any]) -> Outcome:
-        """Settle an unresolved or abandoned record by asking Alpaca; never by sending again."""
+    def _reconcile(self, doc_id: str, record: Mapping[str, Any], deadline: Deadline) -> Outcome:
+        """Settle an unresolved or abandoned record: found at Alpaca means submitted; not found means it
+        is sent now with its own id; no answer leaves it unresolved, saying why."""
         ticket = Ticket(
             doc_id,
             str(record["claim"]),
@@ -207,13 +213,8 @@ class OrderDesk:
             str(record["caller"]),
             str(record.get("request_id") or ""),
         )
-        try:
-            raw = self._alpaca.order_by_client_id(ticket.key)
-        except GatewayError as exc:
-            if record.get("state") == "unresolved":
-                return stored(record, replayed=True)
-            return self._outcomes.unresolved(ticket, {}, exc, int(record.get("attempts") or 0))
-        outcome = self._outcomes.submitted(ticket, {}, raw, int(record.get("attempts") or 1))
+        payload = dict(record["request"])
+        outcome = self._look_up(ticket, payload, {}, deadline, int(record.get("attempts") or 0), None)
         return Outcome(outcome.status, outcome.body, replayed=True)
 
 

@@ -15,6 +15,16 @@ from shared.risk_checks import Denied
 log = logging.getLogger("execution_engine")
 
 REPLAYED = "Idempotent-Replayed"
+UNRESOLVED_AT_BROKER = (
+    "answer_lost",
+    "the order was sent but neither the broker's answer nor a lookup came back; it is recorded, and a "
+    "repeat of this request (same key) settles it without ever placing it twice",
+)
+UNRESOLVED_NOT_PLACED = (
+    "not_placed",
+    "the broker failed and reports no such order, so nothing was placed; repeat this request with the "
+    "same key to send it again (it can never be placed twice)",
+)
 
 
 @dataclass(frozen=True)
@@ -119,16 +129,27 @@ class Outcomes:
         )
 
     def unresolved(
-        self, ticket: Ticket, subject: dict[str, Any], exc: GatewayError, attempts: int
+        self,
+        ticket: Ticket,
+        subject: dict[str, Any],
+        exc: GatewayError | None,
+        attempts: int,
+        *,
+        at_broker: bool,
     ) -> Outcome:
+        """Still open. `at_broker` False: Alpaca answered that it has no such order, so nothing was placed
+        and a repeat of the key sends it; True: it was sent and neither its answer nor a lookup came back."""
+        reason, message = UNRESOLVED_AT_BROKER if at_broker else UNRESOLVED_NOT_PLACED
         body = {
             "status": "unresolved",
+            "reason": reason,
             "client_order_id": ticket.key,
-            "message": "the broker's answer was lost; the order is recorded and will be settled by a sync",
+            "message": message,
             "request_id": ticket.request_id,
         }
+        known = why(exc) if exc is not None else {}
         return self._settle(
-            ticket, subject, "unresolved", 202, body, Event.ORDER_UNRESOLVED, attempts=attempts, **why(exc)
+            ticket, subject, "unresolved", 202, body, Event.ORDER_UNRESOLVED, attempts=attempts, **known
         )
 
     def denied_late(self, ticket: Ticket, subject: dict[str, Any], limit: int) -> Outcome:

@@ -49,13 +49,14 @@ def client_for(
     handler: Callable[[httpx.Request], httpx.Response],
     clock: ManualClock,
     secrets: StaticSecrets | None = None,
+    timeout: float = 5.0,
 ) -> AlpacaClient:
     env = {"ALPACA_API_KEY": "key-1", "ALPACA_SECRET_KEY": "secret-1"} if secrets is None else {}
     settings = Settings.from_mapping({**env, "GOOGLE_CLOUD_PROJECT": "p"})
     store = secrets or StaticSecrets({})
     credentials = AlpacaCredentials(settings, CachedSecrets(store, clock, 300))
     return AlpacaClient(
-        httpx.Client(transport=httpx.MockTransport(handler)),
+        httpx.Client(transport=httpx.MockTransport(handler), timeout=timeout),
         base_url=BASE,
         data_url="https://data.alpaca.markets",
         credentials=credentials,
