@@ -61,12 +61,12 @@ def worker(env: dict[str, str], ready: Any, go: Any, stop_after: float, out: Any
     """One gateway instance: build, warm the Firestore channel, then call the clock until stop."""
     os.environ.update(env)
     from google.cloud import firestore
+    from shared.limits.slots import limiter_from_settings
 
     from shared.app import build
     from shared.clock import SystemClock
     from shared.config import Settings
     from shared.errors import GatewayError
-    from shared.slots import limiter_from_settings
 
     settings = Settings.from_mapping(env)
     db = firestore.Client(project=settings.google_cloud_project)

@@ -20,7 +20,7 @@ from pydantic_core import core_schema
 from functions._body import read_body
 from functions.routes import Route, route_for
 from shared.app import Gateway, gateway
-from shared.auth import Caller
+from shared.auth.callers import Caller
 from shared.errors import (
     BadRequest,
     GatewayError,

@@ -10,8 +10,8 @@ from pydantic_core import PydanticCustomError
 from functions._http import Call, endpoint
 from shared.decimals import PERCENT_MAX, QTY_MAX, parse_decimal
 from shared.errors import BadRequest
-from shared.exits import CloseUnresolved
 from shared.models import ClosePositionResult, Position
+from shared.orders.exits import CloseUnresolved
 
 
 @endpoint("list_positions")

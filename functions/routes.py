@@ -10,8 +10,8 @@ from pydantic import BaseModel
 
 from shared import identifiers, models
 from shared.audit import AuditPage
-from shared.auth import Scope
-from shared.order_request import OrderRequest
+from shared.auth.callers import Scope
+from shared.orders.request import OrderRequest
 from shared.risk import RiskSettings
 
 BASE_PATH = "/api/alpaca"

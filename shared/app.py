@@ -10,20 +10,21 @@ from typing import Any
 
 import httpx
 
-from shared.alpaca import AlpacaClient
+from shared.account import Broker
+from shared.alpaca.client import AlpacaClient
+from shared.alpaca.credentials import AlpacaCredentials
 from shared.audit import AuditLog
-from shared.auth import Caller, CallerRegistry, RegistryParser, dev_caller
-from shared.broker import Broker
+from shared.auth.callers import Caller, CallerRegistry, RegistryParser, dev_caller
 from shared.clock import Clock, SystemClock
-from shared.closes import OpenCloses
 from shared.config import Settings
-from shared.exits import Exits
-from shared.orders import OrderDesk
-from shared.ratelimit import Limiter
+from shared.limits.protocol import Limiter
+from shared.limits.slots import limiter_from_settings
+from shared.orders.closes import OpenCloses
+from shared.orders.desk import OrderDesk
+from shared.orders.exits import Exits
 from shared.risk import RiskStore
 from shared.risk_checks import AlpacaMarket, RiskChecks
-from shared.secrets import AlpacaCredentials, CachedSecrets, SecretManagerReader, SecretReader
-from shared.slots import limiter_from_settings
+from shared.secrets import CachedSecrets, SecretManagerReader, SecretReader
 
 
 @dataclass(frozen=True)

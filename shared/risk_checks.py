@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from shared.alpaca import AlpacaClient
+from shared.alpaca.client import AlpacaClient
 from shared.deadline import Deadline
 from shared.errors import Forbidden, NotFound, Unavailable
-from shared.order_request import OrderRequest, OrderType
-from shared.order_rules import asset_class_of
-from shared.ratelimit import Priority
+from shared.limits.protocol import Priority
+from shared.orders.request import OrderRequest, OrderType
+from shared.orders.rules import asset_class_of
 from shared.risk import RiskSettings, TradingState
 
 

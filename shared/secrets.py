@@ -1,24 +1,14 @@
-"""Alpaca keys and other secrets: env values first, else Secret Manager behind a per-instance TTL cache."""
+"""Secrets from Secret Manager behind a per-instance TTL cache (the Alpaca keys, the caller registry)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from shared.clock import Clock
 from shared.config import Settings
 from shared.errors import Unavailable
-
-
-@dataclass(frozen=True)
-class Credentials:
-    key_id: str = field(repr=False)
-    secret: str = field(repr=False)
-
-    def __repr__(self) -> str:
-        return "Credentials(***)"
 
 
 class SecretReader(Protocol):
@@ -97,36 +87,3 @@ class CachedSecrets:
     def invalidate(self) -> None:
         with self._lock:
             self._values.clear()
-
-
-class AlpacaCredentials:
-    """The Alpaca key pair: ALPACA_API_KEY/ALPACA_SECRET_KEY when set, else the two named secrets."""
-
-    def __init__(self, settings: Settings, secrets: CachedSecrets) -> None:
-        self._settings = settings
-        self._secrets = secrets
-
-    @property
-    def from_env(self) -> bool:
-        return bool(self._settings.alpaca_api_key and self._settings.alpaca_secret_key)
-
-    def current(self) -> Credentials:
-        if self._settings.alpaca_api_key and self._settings.alpaca_secret_key:
-            return Credentials(self._settings.alpaca_api_key, self._settings.alpaca_secret_key)
-        return Credentials(
-            self._secrets.get(self._settings.alpaca_api_key_secret),
-            self._secrets.get(self._settings.alpaca_secret_key_secret),
-        )
-
-    def refresh(self) -> Credentials:
-        """Re-read the keys after Alpaca refused them, so a rotation needs no redeploy."""
-        self._secrets.invalidate()
-        return self.current()
-
-    def configured(self) -> tuple[bool, bool]:
-        """Whether a key id and a secret are available, without revealing either."""
-        try:
-            creds = self.current()
-        except Unavailable:
-            return (False, False)
-        return (bool(creds.key_id), bool(creds.secret))

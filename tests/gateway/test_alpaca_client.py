@@ -7,12 +7,13 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from shared.alpaca import AlpacaClient
+from shared.alpaca.client import AlpacaClient
+from shared.alpaca.credentials import AlpacaCredentials
 from shared.clock import ManualClock
 from shared.config import Settings
 from shared.errors import GatewayError, RateLimited, Unavailable, UpstreamError
-from shared.ratelimit import Unlimited
-from shared.secrets import AlpacaCredentials, CachedSecrets
+from shared.limits.protocol import Unlimited
+from shared.secrets import CachedSecrets
 
 BASE = "https://paper-api.alpaca.markets"
 START = 1_800_000_000.0

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.alpaca import AlpacaClient
+from shared.alpaca.client import AlpacaClient
 from shared.clock import ManualClock
 from shared.deadline import READ_SECONDS, TRADE_SECONDS, Deadline
 from shared.errors import UpstreamTimeout
-from shared.ratelimit import Unlimited
+from shared.limits.protocol import Unlimited
 from tests.gateway.conftest import call_entry
 from tests.gateway.test_alpaca_client import START, client_for
 

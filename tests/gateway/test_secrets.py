@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from shared.clock import ManualClock
-from shared.ratelimit import Unlimited
+from shared.limits.protocol import Unlimited
 from tests.gateway import seed_shapes as seed
 from tests.gateway.conftest import call_entry
 from tests.gateway.fake_secret_manager import FakeSecretManager

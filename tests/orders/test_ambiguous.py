@@ -11,11 +11,11 @@ import httpx
 import pytest
 
 from shared.app import Gateway, build, install
-from shared.audit import order_doc_id
 from shared.clock import ManualClock
 from shared.errors import RateLimited
-from shared.orders import STALE_PENDING_SECONDS
-from shared.ratelimit import Priority
+from shared.limits.protocol import Priority
+from shared.orders.desk import STALE_PENDING_SECONDS
+from shared.orders.store import order_doc_id
 from tests.gateway.conftest import TRADING_NOW
 from tests.orders.conftest import events, place, records, settings_for, upstream_orders
 

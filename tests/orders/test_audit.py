@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.app import build, install
-from shared.audit import order_doc_id
+from shared.orders.store import order_doc_id
 from tests.gateway.conftest import call_entry
 from tests.orders.conftest import (
     ADMIN_TOKEN,

@@ -13,7 +13,7 @@ import pytest
 
 from shared.app import Gateway, build, install
 from shared.clock import ManualClock
-from shared.closes import IN_FLIGHT_SECONDS
+from shared.orders.closes import IN_FLIGHT_SECONDS
 from tests.gateway.conftest import TRADING_NOW, call_entry
 from tests.orders.conftest import events, settings_for, upstream_orders
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from shared.order_request import OrderRequest
+from shared.orders.request import OrderRequest
 from tests.orders.conftest import place, upstream_post_count
 
 BUY = {"symbol": "AAPL", "side": "buy", "qty": "1"}

@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from shared.audit import order_doc_id
+from shared.orders.store import order_doc_id
 from tests.gateway.conftest import call_entry
 from tests.orders.conftest import ADMIN_TOKEN, events, place, records, upstream_orders
 

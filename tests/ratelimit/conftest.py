@@ -9,8 +9,9 @@ import pytest
 
 from infra.stack import free_port
 from shared.clock import Clock, ManualClock
-from shared.ratelimit import LocalLimiter, Schedule
-from shared.slots import SlotLimiter
+from shared.limits.local import LocalLimiter
+from shared.limits.schedule import Schedule
+from shared.limits.slots import SlotLimiter
 
 KEY = "PKTESTKEY"
 # 20 requests per 6 s, as the distributed test runs the sandbox: a slot every 0.3075 s, a trade slot in 4.

@@ -6,7 +6,8 @@ import pytest
 
 from shared.clock import ManualClock
 from shared.errors import RateLimited
-from shared.ratelimit import LocalLimiter, Priority
+from shared.limits.local import LocalLimiter
+from shared.limits.protocol import Priority
 from tests.ratelimit.conftest import KEY
 
 

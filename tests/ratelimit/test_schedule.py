@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.ratelimit import Schedule
+from shared.limits.schedule import Schedule
 from tests.ratelimit.conftest import SCHEDULE
 
 

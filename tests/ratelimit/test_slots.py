@@ -14,8 +14,9 @@ import pytest
 
 from shared.clock import Clock, ManualClock, SystemClock
 from shared.errors import RateLimited, Unavailable
-from shared.ratelimit import Priority, Schedule
-from shared.slots import SlotLimiter
+from shared.limits.protocol import Priority
+from shared.limits.schedule import Schedule
+from shared.limits.slots import SlotLimiter
 from tests.ratelimit.conftest import KEY, SCHEDULE, FrozenClock, instance
 
 Instances = Callable[[Clock], SlotLimiter]

@@ -15,19 +15,13 @@ from typing import Any
 
 from google.cloud import firestore
 
-from shared.alpaca import AlpacaClient
-from shared.audit import (
-    READ_RETRY,
-    TIMEOUT_SECONDS,
-    AuditLog,
-    Duplicate,
-    Event,
-    firestore_errors,
-    order_doc_id,
-)
+from shared.alpaca.client import AlpacaClient
+from shared.audit import AuditLog, Event
 from shared.clock import Clock
 from shared.errors import GatewayError
+from shared.firestore import READ_RETRY, TIMEOUT_SECONDS, Duplicate, firestore_errors
 from shared.models import ClosePositionResult, Order
+from shared.orders.store import order_doc_id
 
 CLOSES = "closes"
 CLOCK_SKEW_SECONDS = 2.0  # between our clock and the broker's

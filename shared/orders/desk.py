@@ -10,9 +10,10 @@ from typing import Any
 from google.cloud import firestore
 from pydantic_core import PydanticCustomError
 
-from shared.alpaca import AlpacaClient, sent_without_answer
-from shared.audit import AuditLog, Duplicate, Event, OrderRecords, order_doc_id
-from shared.auth import Caller
+from shared.alpaca.client import AlpacaClient
+from shared.alpaca.errors import sent_without_answer
+from shared.audit import AuditLog, Event
+from shared.auth.callers import Caller
 from shared.clock import Clock
 from shared.deadline import TRADE_SECONDS, Deadline
 from shared.errors import (
@@ -22,9 +23,11 @@ from shared.errors import (
     Unavailable,
     Unprocessable,
 )
-from shared.order_request import OrderRequest
-from shared.order_rules import check_client_order_id
-from shared.outcomes import Outcome, Outcomes, Ticket, denied_record, stored, why
+from shared.firestore import Duplicate
+from shared.orders.outcomes import Outcome, Outcomes, Ticket, denied_record, stored, why
+from shared.orders.request import OrderRequest
+from shared.orders.rules import check_client_order_id
+from shared.orders.store import OrderRecords, order_doc_id
 from shared.risk import RiskStore, rate_counter
 from shared.risk_checks import Denied, RiskChecks
 

@@ -6,7 +6,7 @@ is kept in this instance's pool for its next caller, so refusing a read wastes n
 instance holds at most one slot ahead. Trade slot k is claimed in ring cell `t{n}`:
 `Maximum(cell, k * 2**20)` then `Increment(cell, 1)`; whoever reads back exactly k * 2**20 + 1 owns
 it, and extra claims are harmless. Every commit also returns `blocked_until`, which upstream feedback
-raises with a Maximum. The grid and its guarantee: shared/ratelimit.py.
+raises with a Maximum. The grid and its guarantee: shared/limits/schedule.py.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from google.cloud.firestore_v1.types import common as common_pb
 from google.cloud.firestore_v1.types import document as document_pb
 from google.cloud.firestore_v1.types import write as write_pb
 
-from shared.alpaca import key_fingerprint
 from shared.clock import Clock
 from shared.config import Settings
 from shared.errors import RateLimited, Unavailable
-from shared.ratelimit import Limiter, LimiterStats, LocalLimiter, Priority, Schedule
+from shared.limits.local import LocalLimiter
+from shared.limits.protocol import Limiter, LimiterStats, Priority
+from shared.limits.schedule import Schedule
 
 log = logging.getLogger("execution_engine.ratelimit")
 
@@ -58,8 +59,8 @@ class SlotStore:
         self._collection = collection
         self._warm = False  # the first call also opens the channel: allow it longer
 
-    def _commit(self, key_id: str, *writes: list[Any]) -> list[list[float]]:
-        name = self._db.collection(self._collection).document(key_fingerprint(key_id))._document_path
+    def _commit(self, key: str, *writes: list[Any]) -> list[list[float]]:
+        name = self._db.collection(self._collection).document(key)._document_path
         protos = [
             write_pb.Write(
                 update=document_pb.Document(name=name),
@@ -78,38 +79,38 @@ class SlotStore:
         self._stats.add(commits=1, writes=len(protos))
         return [[_number(value) for value in result.transform_results] for result in response.write_results]
 
-    def next_read(self, key_id: str, floor: int | None) -> tuple[int, float]:
+    def next_read(self, key: str, floor: int | None) -> tuple[int, float]:
         """Take the read counter's next value, first raised to `floor`: (ordinal, blocked_until)."""
         blocked = _transform("blocked_until", "maximum", 0.0)
         increment = _transform("read_next", "increment", 1)
         if floor is None:
-            (result,) = self._commit(key_id, [increment, blocked])
+            (result,) = self._commit(key, [increment, blocked])
             return int(result[0]) - 1, result[1]
         raise_floor = _transform("read_next", "maximum", floor)
-        first, second = self._commit(key_id, [raise_floor, blocked], [increment])
+        first, second = self._commit(key, [raise_floor, blocked], [increment])
         return int(second[0]) - 1, first[1]
 
-    def claim_trade(self, key_id: str, slot: int, trade_every: int) -> tuple[bool, float]:
+    def claim_trade(self, key: str, slot: int, trade_every: int) -> tuple[bool, float]:
         """Claim trade slot `slot`: (won, blocked_until)."""
         cell = f"t{(slot // trade_every) % RING}"
         base = slot * TICKET
         first, second = self._commit(
-            key_id,
+            key,
             [_transform(cell, "maximum", base), _transform("blocked_until", "maximum", 0.0)],
             [_transform(cell, "increment", 1)],
         )
         return int(second[0]) == base + 1, first[1]
 
-    def block(self, key_id: str, until: float, floor: int) -> None:
+    def block(self, key: str, until: float, floor: int) -> None:
         """Every instance backs off until `until`; the read counter skips past it."""
         self._commit(
-            key_id,
+            key,
             [_transform("blocked_until", "maximum", until), _transform("read_next", "maximum", floor)],
         )
 
 
 @dataclass
-class _Key:
+class _KeyState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     pool: list[float] = field(default_factory=list)  # reserved read slots nobody has used yet
     tried: set[int] = field(default_factory=set)  # trade slots this instance already claimed or lost
@@ -128,21 +129,21 @@ class SlotLimiter:
         self.fallback = fallback
         self._store = SlotStore(db, self.stats, timeout)
         self._clock = clock
-        self._keys: dict[str, _Key] = {}
+        self._keys: dict[str, _KeyState] = {}
         self._keys_lock = threading.Lock()
         self._degraded_until = 0.0
 
-    def _key(self, key_id: str) -> _Key:
+    def _state(self, key: str) -> _KeyState:
         with self._keys_lock:
-            return self._keys.setdefault(key_id, _Key())
+            return self._keys.setdefault(key, _KeyState())
 
-    def acquire(self, key_id: str, priority: Priority) -> None:
+    def acquire(self, key: str, priority: Priority) -> None:
         wait = self.schedule.read_wait if priority is Priority.READ else self.schedule.trade_wait
         for _ in range(3):
             if self._clock.now() < self._degraded_until:
-                return self._degraded(key_id, priority)
+                return self._degraded(key, priority)
             try:
-                slot = self._reserve(self._key(key_id), key_id, priority, wait)
+                slot = self._reserve(self._state(key), key, priority, wait)
             except GoogleAPIError as exc:
                 self._degraded_until = self._clock.now() + DEGRADED_SECONDS
                 log.warning(
@@ -150,7 +151,7 @@ class SlotLimiter:
                     type(exc).__name__,
                     round(self.schedule.budget / self.fallback.budget),
                 )
-                return self._degraded(key_id, priority)
+                return self._degraded(key, priority)
             self._clock.sleep(slot - self._clock.now())
             if self._clock.now() - slot <= self.schedule.lateness:
                 self.stats.add(granted=1)
@@ -158,7 +159,7 @@ class SlotLimiter:
             self.stats.add(wasted=1)  # woke too late to use it safely: reserve again
         self._refuse(self.schedule.interval)
 
-    def _degraded(self, key_id: str, priority: Priority) -> None:
+    def _degraded(self, key: str, priority: Priority) -> None:
         if priority is Priority.TRADE:
             self.stats.add(refused_trades=1)
             log.warning("order refused: the rate limiter's Firestore store is unreachable")
@@ -169,75 +170,75 @@ class SlotLimiter:
             )
         self.stats.add(degraded_reads=1)
         log.warning("read served from this instance's share of the rate budget (Firestore unreachable)")
-        self.fallback.acquire(key_id, priority)
+        self.fallback.acquire(key, priority)
 
-    def _reserve(self, key: _Key, key_id: str, priority: Priority, wait: float) -> float:
+    def _reserve(self, state: _KeyState, key: str, priority: Priority, wait: float) -> float:
         """A slot starting within `wait` (Firestore's own latency aside), now ours; else RateLimited."""
         sched = self.schedule
-        with key.lock:
+        with state.lock:
             now = self._clock.now()
             deadline = now + wait
-            earliest = max(now, key.blocked_until)
+            earliest = max(now, state.blocked_until)
             if earliest > deadline:
                 return self._refuse(earliest - deadline)
-            expired = [s for s in key.pool if s < now - sched.lateness]
-            key.pool = [s for s in key.pool if s >= now - sched.lateness]
-            key.tried = {k for k in key.tried if sched.start(k) >= now - sched.window}
+            expired = [s for s in state.pool if s < now - sched.lateness]
+            state.pool = [s for s in state.pool if s >= now - sched.lateness]
+            state.tried = {k for k in state.tried if sched.start(k) >= now - sched.window}
             self.stats.add(wasted=len(expired))
-            if key.pool and key.pool[0] <= deadline and priority is Priority.READ:
-                return key.pool.pop(0)
-            if not key.pool:
-                slot = self._next_read(key, key_id, now)
+            if state.pool and state.pool[0] <= deadline and priority is Priority.READ:
+                return state.pool.pop(0)
+            if not state.pool:
+                slot = self._next_read(state, key, now)
                 now = self._clock.now()
                 deadline = max(deadline, now + wait)
                 if slot <= deadline:
                     return slot
-                key.pool.append(slot)
+                state.pool.append(slot)
             # Reads may only claim trade slots that start within their own short wait.
-            last = min(deadline, key.pool[0]) if key.pool else deadline
-            for k in sched.trade_slots(max(now, key.blocked_until), last):
-                if k in key.tried:
+            last = min(deadline, state.pool[0]) if state.pool else deadline
+            for k in sched.trade_slots(max(now, state.blocked_until), last):
+                if k in state.tried:
                     continue
-                key.tried.add(k)
-                won, blocked = self._store.claim_trade(key_id, k, sched.trade_every)
-                key.blocked_until = max(key.blocked_until, blocked)
-                if won and sched.start(k) >= key.blocked_until:
+                state.tried.add(k)
+                won, blocked = self._store.claim_trade(key, k, sched.trade_every)
+                state.blocked_until = max(state.blocked_until, blocked)
+                if won and sched.start(k) >= state.blocked_until:
                     return sched.start(k)
                 if won:
                     self.stats.add(wasted=1)
-            if key.pool and key.pool[0] <= deadline:
-                return key.pool.pop(0)
-            ready = key.pool[0] if key.pool else deadline
-            after = max(deadline, key.blocked_until)
+            if state.pool and state.pool[0] <= deadline:
+                return state.pool.pop(0)
+            ready = state.pool[0] if state.pool else deadline
+            after = max(deadline, state.blocked_until)
             upcoming = next(sched.trade_slots(after, after + sched.window), None)
             if upcoming is not None:
                 ready = min(ready, sched.start(upcoming))
             return self._refuse(max(ready - deadline, 0.01))
 
-    def _next_read(self, key: _Key, key_id: str, now: float) -> float:
+    def _next_read(self, state: _KeyState, key: str, now: float) -> float:
         sched = self.schedule
         while True:
             floor: int | None = None
             # Only after idle may the counter lag behind now: then raise it first (one more write).
             # A wrong guess costs a retry, never safety: a slot already in the past is dropped.
-            if key.frontier < now - sched.window:
-                floor = sched.read_ordinal(sched.first_at_or_after(max(now, key.blocked_until)))
-            ordinal, blocked = self._store.next_read(key_id, floor)
-            key.blocked_until = max(key.blocked_until, blocked)
-            key.frontier = sched.start(sched.read_slot(ordinal + 1))
+            if state.frontier < now - sched.window:
+                floor = sched.read_ordinal(sched.first_at_or_after(max(now, state.blocked_until)))
+            ordinal, blocked = self._store.next_read(key, floor)
+            state.blocked_until = max(state.blocked_until, blocked)
+            state.frontier = sched.start(sched.read_slot(ordinal + 1))
             slot = sched.start(sched.read_slot(ordinal))
             now = self._clock.now()  # a slow commit (a cold channel) may have outlived the slot
-            if slot >= max(now - sched.lateness, key.blocked_until):
+            if slot >= max(now - sched.lateness, state.blocked_until):
                 return slot
             # Stale (an idle counter met on the fast path) or inside a back-off: unusable, go past it.
             self.stats.add(wasted=1)
-            key.frontier = 0.0
+            state.frontier = 0.0
 
     def _refuse(self, retry_after: float) -> NoReturn:
         self.stats.add(rejected=1)
         raise RateLimited("the upstream rate budget is spent", retry_after=round(retry_after, 3))
 
-    def observe(self, key_id: str, status: int, headers: Mapping[str, str]) -> None:
+    def observe(self, key: str, status: int, headers: Mapping[str, str]) -> None:
         """429, or Remaining 0 not explained by our own schedule: every instance waits for Reset."""
         try:
             reset = float(headers.get("X-RateLimit-Reset", ""))
@@ -251,19 +252,19 @@ class SlotLimiter:
             until = reset
         else:
             return None
-        key = self._key(key_id)
+        state = self._state(key)
         sched = self.schedule
-        with key.lock:
-            if until <= key.blocked_until:
+        with state.lock:
+            if until <= state.blocked_until:
                 return None
-            key.blocked_until = until
+            state.blocked_until = until
         next_slot = sched.first_at_or_after(until)
         if status != 429 and sched.start(sched.first_at_or_after(now)) >= until:
             return None  # no slot of the grid starts before Reset anyway
         log.warning("upstream rate limit reported (status %d): backing off until %.3f", status, until)
         self.stats.add(feedback=1)
         try:
-            self._store.block(key_id, until, sched.read_ordinal(next_slot))
+            self._store.block(key, until, sched.read_ordinal(next_slot))
         except GoogleAPIError as exc:
             log.warning("could not share the upstream back-off (%s)", type(exc).__name__)
 

@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 from shared.identifiers import check_client_order_id_characters
 
 if TYPE_CHECKING:
-    from shared.order_request import OrderRequest
+    from shared.orders.request import OrderRequest
 
 CENT = Decimal("0.01")
 MIN_NOTIONAL = Decimal("1")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.alpaca import AlpacaClient
+from shared.alpaca.client import AlpacaClient
+from shared.alpaca.credentials import AlpacaCredentials
 from shared.config import Settings
 from shared.deadline import Deadline
 from shared.errors import BadRequest, NotFound
+from shared.limits.protocol import Priority
 from shared.models import (
     Account,
     CancelResult,
@@ -18,8 +20,6 @@ from shared.models import (
     Position,
     Trade,
 )
-from shared.ratelimit import Priority
-from shared.secrets import AlpacaCredentials
 
 ORDER_STATUSES = ("open", "closed", "all")
 TRADES_DEFAULT = 20

@@ -1,123 +1,31 @@
-"""AlpacaClient: every upstream call, and the one place where Alpaca errors become ours."""
+"""AlpacaClient: every upstream call, within the request's deadline, each URL built from encoded segments."""
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
 
+from shared.alpaca.credentials import Credentials, key_fingerprint
+from shared.alpaca.errors import error_from_response, reset_delay, transport_error
 from shared.clock import Clock
 from shared.deadline import READ_SECONDS, TRADE_SECONDS, Deadline
-from shared.errors import (
-    BadRequest,
-    Forbidden,
-    GatewayError,
-    NotFound,
-    RateLimited,
-    Unavailable,
-    Unprocessable,
-    UpstreamError,
-    UpstreamTimeout,
-)
+from shared.errors import Unavailable
 from shared.identifiers import position_symbol
-from shared.ratelimit import Limiter, Priority
-from shared.secrets import Credentials
+from shared.limits.protocol import Limiter, Priority
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 GET_ATTEMPTS = 3
 MAX_BACKOFF_SECONDS = 4.0
 MIN_ATTEMPT_SECONDS = 0.05  # below this an attempt cannot succeed: it is not made
 
-# Alpaca's message text, matched loosely, mapped to our stable reasons.
-_REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), reason)
-    for pattern, reason in (
-        (r"insufficient buying power", "insufficient_buying_power"),
-        (r"insufficient qty", "insufficient_qty"),
-        (r"client_order_id must be unique", "duplicate_client_order_id"),
-        (r"position does not exist", "position_not_found"),
-        (r"order not found", "order_not_found"),
-        (r"asset .*not found|could not find asset", "asset_not_found"),
-        (r"cannot be sold short|not allowed to short", "short_not_allowed"),
-        (r"wash trade", "wash_trade"),
-        (r"not fractionable", "not_fractionable"),
-        (r"sub-penny", "sub_penny_price"),
-        (r"already in \"?\w+\"? state|not cancelable|is not open", "order_not_cancelable"),
-        (r"cannot open a (long buy|short sell)", "opposite_side_order_open"),
-        (r"pattern day trad", "pattern_day_trading"),
-        (r"not authorized to trade|restricted|rejected by user", "account_restricted"),
-    )
-)
-
 
 class CredentialSource(Protocol):
     def current(self) -> Credentials: ...
 
     def refresh(self) -> Credentials: ...
-
-
-def sent_without_answer(error: GatewayError) -> bool:
-    """Sent, but we cannot know whether Alpaca acted: a timeout after sending, or a 5xx."""
-    if isinstance(error, UpstreamTimeout):
-        return True
-    return isinstance(error, UpstreamError) and int(error.extra.get("upstream_status") or 0) >= 500
-
-
-def key_fingerprint(key_id: str) -> str:
-    """A stable, non-reversible name for an API key (limiter documents, logs)."""
-    return hashlib.sha256(key_id.encode()).hexdigest()[:32]
-
-
-def _error_from_response(response: httpx.Response) -> GatewayError:
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    message = str(body.get("message") or response.reason_phrase or "upstream error").rstrip(".")
-    extra: dict[str, Any] = {"upstream_status": response.status_code}
-    if "code" in body:
-        extra["upstream_code"] = body["code"]
-    for name in ("buying_power", "cost_basis", "available", "existing_qty", "held_for_orders", "base_price"):
-        if name in body:
-            extra[name] = body[name]
-    reason = next((r for pattern, r in _REASONS if pattern.search(message)), None)
-    status = response.status_code
-    if status == 400:
-        return BadRequest(message, reason=reason or "broker_bad_request", **extra)
-    if status == 401:
-        return UpstreamError(
-            "the broker refused the gateway's API keys", reason="broker_unauthorized", **extra
-        )
-    if status == 403:
-        return Forbidden(message, reason=reason or "broker_forbidden", **extra)
-    if status == 404:
-        return NotFound(message, reason=reason or "not_found", **extra)
-    if status == 422:
-        return Unprocessable(message, reason=reason or "broker_rejected", **extra)
-    if status == 429:
-        return RateLimited(
-            "the broker's rate limit is exhausted", retry_after=_reset_delay(response, 1.0), **extra
-        )
-    if status >= 500:
-        return UpstreamError(f"the broker failed: {message}", reason="broker_unavailable", **extra)
-    return UpstreamError(f"unexpected broker answer {status}", **extra)
-
-
-def _reset_delay(response: httpx.Response, default: float, now: float | None = None) -> float:
-    """Seconds until X-RateLimit-Reset, when the response has it."""
-    reset = response.headers.get("X-RateLimit-Reset")
-    if reset is None or now is None:
-        return default
-    try:
-        return max(0.0, float(reset) - now)
-    except ValueError:
-        return default
 
 
 class AlpacaClient:
@@ -161,11 +69,12 @@ class AlpacaClient:
         deadline = deadline or Deadline(self._clock, READ_SECONDS if idempotent else TRADE_SECONDS)
         url = (self._data_url if data else self._base_url) + path
         creds = self._credentials.current()
+        key = key_fingerprint(creds.key_id)
         refreshed = False
         attempt = 0
         while True:
             attempt += 1
-            self._limiter.acquire(creds.key_id, priority)
+            self._limiter.acquire(key, priority)
             left = deadline.remaining() - reserve
             if left < MIN_ATTEMPT_SECONDS:
                 raise Unavailable(
@@ -181,25 +90,26 @@ class AlpacaClient:
                     timeout=self._timeout(left),
                 )
             except httpx.TransportError as exc:
-                error = _transport_error(exc)
+                error = transport_error(exc)
                 # A connection that never opened was not sent: safe for any method, but only GETs retry.
                 if idempotent and self._may_retry(attempt, deadline, reserve, None):
                     continue
                 raise error from exc
-            self._limiter.observe(creds.key_id, response.status_code, response.headers)
+            self._limiter.observe(key, response.status_code, response.headers)
             if response.status_code == 401 and not refreshed:
                 # Keys may have been rotated: re-read them once. A 401 was not acted upon, so resend.
                 refreshed = True
                 creds = self._credentials.refresh()
+                key = key_fingerprint(creds.key_id)
                 continue
             if response.is_success:
                 return response.json() if response.content else None
             retryable = idempotent and response.status_code in RETRYABLE_STATUS
             if retryable and self._may_retry(attempt, deadline, reserve, response):
                 continue
-            error = _error_from_response(response)
+            error = error_from_response(response)
             if response.status_code == 429:
-                error.extra["retry_after"] = _reset_delay(response, 1.0, self._clock.now())
+                error.extra["retry_after"] = reset_delay(response, 1.0, self._clock.now())
             raise error
 
     def _timeout(self, left: float) -> httpx.Timeout:
@@ -229,7 +139,7 @@ class AlpacaClient:
     def _backoff(self, attempt: int, response: httpx.Response | None) -> float:
         fallback = min(MAX_BACKOFF_SECONDS, 0.25 * 2.0 ** (attempt - 1))
         if response is not None and response.status_code == 429:
-            return min(MAX_BACKOFF_SECONDS, _reset_delay(response, fallback, self._clock.now()))
+            return min(MAX_BACKOFF_SECONDS, reset_delay(response, fallback, self._clock.now()))
         return fallback
 
     # -- Trading API -----------------------------------------------------------------------
@@ -316,11 +226,3 @@ class AlpacaClient:
 def _path(template: str, *segments: str) -> str:
     """A URL path from a template and values, each encoded so it can only ever be one segment."""
     return template.format(*(quote(segment, safe="") for segment in segments))
-
-
-def _transport_error(exc: httpx.TransportError) -> GatewayError:
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-        return Unavailable("the broker cannot be reached", reason="broker_unreachable", retry_after=1)
-    if isinstance(exc, httpx.TimeoutException):
-        return UpstreamTimeout("the broker did not answer in time")
-    return UpstreamTimeout("the broker connection failed mid-request")

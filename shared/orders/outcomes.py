@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.audit import AuditLog, Event, OrderRecords
+from shared.audit import AuditLog, Event
 from shared.errors import GatewayError, Unavailable
 from shared.models import Order
+from shared.orders.store import OrderRecords
 from shared.risk_checks import Denied
 
 log = logging.getLogger("execution_engine")

@@ -6,15 +6,15 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from shared.alpaca import sent_without_answer
+from shared.account import Broker
+from shared.alpaca.errors import sent_without_answer
 from shared.audit import AuditLog, Event
-from shared.auth import Caller
-from shared.broker import Broker
+from shared.auth.callers import Caller
 from shared.clock import Clock
-from shared.closes import OpenCloses
 from shared.deadline import TRADE_SECONDS, Deadline
 from shared.errors import GatewayError, Unavailable
 from shared.models import CancelResult, ClosePositionResult
+from shared.orders.closes import OpenCloses
 from shared.risk import RiskStore
 from shared.risk_checks import Denied, RiskChecks
 

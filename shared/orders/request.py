@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from shared.decimals import Notional, Percent, Price, Quantity
 from shared.identifiers import Symbol
-from shared.order_rules import RULES, check_client_order_id, check_price
+from shared.orders.rules import RULES, check_client_order_id, check_price
 
 
 class Side(StrEnum):

@@ -1,0 +1,1 @@
+"""Who may call: the caller registry and its credentials."""

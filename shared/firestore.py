@@ -1,0 +1,59 @@
+"""Firestore as the engine uses it: collection names, the retry and timeout policy, error translation,
+and values as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.api_core import retry as gretry
+
+from shared.errors import Unavailable
+
+ORDERS = "orders"
+AUDIT = "audit"
+SETTINGS = "settings"
+ORDER_RATE = "order_rate"
+CLOSES = "closes"
+RATELIMIT = "ratelimit"
+
+TIMEOUT_SECONDS = 3.0
+# Reads may retry briefly; commits never do (a retried create could meet itself as a duplicate).
+READ_RETRY = gretry.Retry(
+    predicate=gretry.if_transient_error, initial=0.05, maximum=0.4, multiplier=2.0, timeout=2.0
+)
+
+
+class Duplicate(Exception):
+    """The document already exists: somebody else created it first (an idempotency key is taken)."""
+
+
+def audit_unavailable() -> Unavailable:
+    return Unavailable(
+        "the audit log cannot be written, so nothing was sent", reason="audit_unavailable", retry_after=1
+    )
+
+
+@contextmanager
+def firestore_errors() -> Iterator[None]:
+    """Firestore failures become 503 (fail closed); an existing document is a Duplicate."""
+    try:
+        yield
+    except gexc.AlreadyExists as exc:
+        raise Duplicate(str(exc)) from exc
+    except (gexc.GoogleAPICallError, gexc.RetryError) as exc:
+        raise audit_unavailable() from exc
+
+
+def as_json(value: Any) -> Any:
+    """Firestore values as JSON: timestamps become RFC 3339 strings."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, Mapping):
+        return {k: as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_json(v) for v in value]
+    return value

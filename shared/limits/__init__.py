@@ -1,0 +1,1 @@
+"""The upstream rate limiter: one budget per API key across every instance."""
