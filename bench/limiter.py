@@ -61,18 +61,18 @@ def worker(env: dict[str, str], ready: Any, go: Any, stop_after: float, out: Any
     """One gateway instance: build, warm the Firestore channel, then call the clock until stop."""
     os.environ.update(env)
     from google.cloud import firestore
-    from shared.limits.slots import limiter_from_settings
 
-    from shared.app import build
+    from shared.app import wire
     from shared.clock import SystemClock
     from shared.config import Settings
     from shared.errors import GatewayError
+    from shared.limits.slots import limiter_from_settings
 
     settings = Settings.from_mapping(env)
     db = firestore.Client(project=settings.google_cloud_project)
     db.collection("warmup").document("x").get()
     limiter = TimedLimiter(limiter_from_settings(settings, db, SystemClock()))
-    gateway = build(settings, db=db, limiter=limiter)
+    gateway = wire(settings, db=db, limiter=limiter)
     ready.release()
     go.wait()
     stop = time.time() + stop_after

@@ -1,24 +1,21 @@
-"""Orders: list, place, cancel, and the account's recent trades."""
+"""Orders: list, place, one by id, cancel, and the account's recent trades."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from functions._edge import Reply
 from functions._http import Call, endpoint
+from functions.inputs import ORDERS_MAX_LIMIT, NoInput, OrdersQuery, TradesQuery
 from shared.models import CancelResult, Order, Trade
-
-TRADES_DEFAULT_LIMIT = 20
-ORDERS_MAX_LIMIT = 500  # Alpaca's own maximum; larger asks are capped, not refused
+from shared.orders.request import OrderRequest
 
 
 @endpoint("list_orders")
-def list_orders(call: Call) -> list[Order]:
-    limit = min(call.int_query("limit", ORDERS_MAX_LIMIT), ORDERS_MAX_LIMIT)
-    return call.gateway.broker.orders(call.query.get("status", "open"), limit)
+def list_orders(call: Call[NoInput, OrdersQuery]) -> list[Order]:
+    return call.gateway.account.orders(call.query.status, min(call.query.limit, ORDERS_MAX_LIMIT))
 
 
 @endpoint("place_order")
-def place_order(call: Call) -> tuple[dict[str, Any], int, dict[str, str]]:
+def place_order(call: Call[OrderRequest, NoInput]) -> Reply:
     """At most once per idempotency key; a repeat answers the stored outcome, `Idempotent-Replayed: true`."""
     outcome = call.gateway.desk.place(
         call.body,
@@ -26,19 +23,19 @@ def place_order(call: Call) -> tuple[dict[str, Any], int, dict[str, str]]:
         request_id=call.request_id,
         idempotency_key=call.headers.get("idempotency-key"),
     )
-    return outcome.body, outcome.status, outcome.headers()
+    return Reply(outcome.body, outcome.status, outcome.headers())
 
 
 @endpoint("get_order")
-def get_order(call: Call) -> Order:
-    return call.gateway.broker.order(call.params["order_id"])
+def get_order(call: Call[NoInput, NoInput]) -> Order:
+    return call.gateway.account.order(call.params["order_id"])
 
 
 @endpoint("cancel_order")
-def cancel_order(call: Call) -> CancelResult:
+def cancel_order(call: Call[NoInput, NoInput]) -> CancelResult:
     return call.gateway.exits.cancel(call.params["order_id"], call.caller, call.request_id)
 
 
 @endpoint("list_trades")
-def list_trades(call: Call) -> list[Trade]:
-    return call.gateway.broker.trades(call.int_query("limit", TRADES_DEFAULT_LIMIT))
+def list_trades(call: Call[NoInput, TradesQuery]) -> list[Trade]:
+    return call.gateway.account.trades(call.query.limit)

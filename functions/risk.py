@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from functions._http import Call, endpoint
-from shared.risk import RiskSettings
+from functions.inputs import NoInput
+from shared.risk.settings import RiskChange, RiskSettings
 
 
 @endpoint("get_risk")
-def get_risk(call: Call) -> RiskSettings:
+def get_risk(call: Call[NoInput, NoInput]) -> RiskSettings:
     return call.gateway.risk.fresh()
 
 
 @endpoint("put_risk")
-def put_risk(call: Call) -> RiskSettings:
-    return call.gateway.risk.update(dict(call.body), call.caller.name, call.request_id)
+def put_risk(call: Call[RiskChange, NoInput]) -> RiskSettings:
+    return call.gateway.risk.update(call.body.changes(), call.caller.name, call.request_id)

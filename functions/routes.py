@@ -1,24 +1,34 @@
-"""The route table: one source for the local server, the OpenAPI document and the API Gateway spec."""
+"""ROUTES (API), JOBS (scheduled) and TRIGGERS (Firestore events): one source for the local server, the
+OpenAPI document, the API Gateway config and the deploy generator."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from functions.inputs import AuditQuery, CloseSize, NoInput, OrdersQuery, TradesQuery
 from shared import identifiers, models
 from shared.audit import AuditPage
 from shared.auth.callers import Scope
 from shared.orders.request import OrderRequest
-from shared.risk import RiskSettings
+from shared.risk.settings import RiskChange, RiskSettings
 
 BASE_PATH = "/api/alpaca"
 # Every path parameter's check: it raises our 400/404 for a malformed value and returns the clean one.
 PARAM_TYPES: dict[str, Callable[[str], str]] = {
     "order_id": identifiers.order_id,
     "symbol": identifiers.symbol,
+}
+PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
+    "order_id": {"type": "string", "format": "uuid", "description": "An Alpaca order id"},
+    "symbol": {
+        "type": "string",
+        "description": "AAPL, BRK.B, BTC/USD (encode the slash as %2F), BTCUSD, or an asset id",
+    },
 }
 
 
@@ -29,8 +39,8 @@ class Route:
     entry_point: str
     scope: Scope
     summary: str
-    query: tuple[str, ...] = field(default=())
-    request: type[BaseModel] | None = None  # JSON body, for the OpenAPI document
+    query: type[NoInput] | None = None  # the query string's model
+    body: type[BaseModel] | None = None  # the JSON body's model
     response: type[BaseModel] | None = None
     many: bool = False  # the response is a list of `response`
     webhook: bool = False  # a webhook sender may put its token in the query (it cannot set headers)
@@ -73,7 +83,8 @@ ROUTES: tuple[Route, ...] = (
         "close_position",
         Scope.TRADE,
         "Close a position, wholly or by qty or percentage",
-        ("qty", "percentage"),
+        query=CloseSize,
+        body=CloseSize,
         response=models.ClosePositionResult,
         webhook=True,
     ),
@@ -83,7 +94,7 @@ ROUTES: tuple[Route, ...] = (
         "list_orders",
         Scope.READ,
         "Orders by status",
-        ("status", "limit"),
+        query=OrdersQuery,
         response=models.Order,
         many=True,
     ),
@@ -93,7 +104,7 @@ ROUTES: tuple[Route, ...] = (
         "place_order",
         Scope.TRADE,
         "Place an order",
-        request=OrderRequest,
+        body=OrderRequest,
         response=models.Order,
         webhook=True,
     ),
@@ -112,7 +123,7 @@ ROUTES: tuple[Route, ...] = (
         "list_trades",
         Scope.READ,
         "Recent fills, newest first",
-        ("limit",),
+        query=TradesQuery,
         response=models.Trade,
         many=True,
     ),
@@ -132,7 +143,7 @@ ROUTES: tuple[Route, ...] = (
         "put_risk",
         Scope.ADMIN,
         "Change risk settings (merged; null clears a field), the kill switch included; audited",
-        request=RiskSettings,
+        body=RiskChange,
         response=RiskSettings,
     ),
     Route(
@@ -141,13 +152,58 @@ ROUTES: tuple[Route, ...] = (
         "list_audit",
         Scope.ADMIN,
         "Audit events in server-time order from `since`",
-        ("since", "limit"),
+        query=AuditQuery,
         response=AuditPage,
     ),
 )
 
-JOBS: tuple[str, ...] = ()
+
+@dataclass(frozen=True)
+class Job:
+    """A scheduled entry point: Cloud Scheduler calls it on `schedule` (cron, in `time_zone`)."""
+
+    entry_point: str
+    schedule: str
+    summary: str
+    time_zone: str = "America/New_York"
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A Firestore-triggered entry point: Eventarc delivers `event_type` for documents at `document`."""
+
+    entry_point: str
+    document: str
+    event_type: str
+    summary: str
+
+
+JOBS: tuple[Job, ...] = ()
+TRIGGERS: tuple[Trigger, ...] = ()
 
 
 def route_for(entry_point: str) -> Route:
-    return next(r for r in ROUTES if r.entry_point == entry_point)
+    return _one(ROUTES, entry_point, "ROUTES")
+
+
+def job_for(entry_point: str) -> Job:
+    return _one(JOBS, entry_point, "JOBS")
+
+
+def trigger_for(entry_point: str) -> Trigger:
+    return _one(TRIGGERS, entry_point, "TRIGGERS")
+
+
+def entry_points() -> list[str]:
+    """Every entry point the deploy index must export."""
+    return sorted(e.entry_point for table in (ROUTES, JOBS, TRIGGERS) for e in table)
+
+
+T = TypeVar("T", Route, Job, Trigger)
+
+
+def _one(table: tuple[T, ...], entry_point: str, name: str) -> T:
+    found = [entry for entry in table if entry.entry_point == entry_point]
+    if len(found) != 1:
+        raise LookupError(f"{entry_point!r} is not an entry point of {name} (it has {len(found)})")
+    return found[0]

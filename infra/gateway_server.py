@@ -69,7 +69,7 @@ def dispatch(path: str) -> flask.Response:
 def create_app() -> flask.Flask:
     app = flask.Flask("execution_engine_local")
     app.url_map.strict_slashes = False
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE"]
 
     @app.route(f"{BASE_PATH}/openapi.json", methods=["GET"])
     def openapi() -> Any:
@@ -82,7 +82,7 @@ def create_app() -> flask.Flask:
 
     @app.route("/jobs/<name>", methods=["POST"])
     def job(name: str) -> flask.Response:
-        if name not in JOBS:
+        if name not in {job.entry_point for job in JOBS}:
             return error_response(NotFound(f"no job {name}", reason="route_not_found"), uuid.uuid4().hex)
         return _entry(name)(flask.request)
 

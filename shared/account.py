@@ -1,4 +1,4 @@
-"""The read and trade use cases over Alpaca, answering in the public response models."""
+"""The account read use cases over Alpaca: account, positions, orders, trades, clock, configuration."""
 
 from __future__ import annotations
 
@@ -7,13 +7,8 @@ from typing import Any
 from shared.alpaca.client import AlpacaClient
 from shared.alpaca.credentials import AlpacaCredentials
 from shared.config import Settings
-from shared.deadline import Deadline
-from shared.errors import BadRequest, NotFound
-from shared.limits.protocol import Priority
 from shared.models import (
     Account,
-    CancelResult,
-    ClosePositionResult,
     GatewayConfig,
     MarketClock,
     Order,
@@ -21,12 +16,11 @@ from shared.models import (
     Trade,
 )
 
-ORDER_STATUSES = ("open", "closed", "all")
 TRADES_DEFAULT = 20
 TRADES_MAX = 500
 
 
-class Broker:
+class AccountReads:
     def __init__(self, settings: Settings, alpaca: AlpacaClient, credentials: AlpacaCredentials) -> None:
         self._settings = settings
         self._alpaca = alpaca
@@ -54,8 +48,6 @@ class Broker:
         )
 
     def orders(self, status: str = "open", limit: int | None = None) -> list[Order]:
-        if status not in ORDER_STATUSES:
-            raise BadRequest("status must be one of open, closed, all", reason="invalid_status")
         raw = self._alpaca.orders(status=status, limit=limit, direction="desc", nested="true")
         return [Order.from_alpaca(o) for o in raw]
 
@@ -69,28 +61,6 @@ class Broker:
         filled = [Order.from_alpaca(o) for o in raw if _filled(o)]
         filled.sort(key=lambda o: o.filled_at or o.updated_at or "", reverse=True)
         return [Trade.from_order(o) for o in filled[:limit]]
-
-    def cancel_order(self, order_id: str, deadline: Deadline | None = None) -> CancelResult:
-        """Ask Alpaca to cancel, then report the status it now gives (never assume `canceled`)."""
-        self._alpaca.cancel_order(order_id, deadline=deadline)
-        raw = self._alpaca.order(order_id, priority=Priority.TRADE, deadline=deadline)
-        return CancelResult.from_order(Order.from_alpaca(raw))
-
-    def close_position(
-        self,
-        symbol: str,
-        *,
-        qty: str | None = None,
-        percentage: str | None = None,
-        deadline: Deadline | None = None,
-    ) -> ClosePositionResult:
-        if qty is not None and percentage is not None:
-            raise BadRequest("give qty or percentage, not both", reason="invalid_close")
-        try:
-            raw = self._alpaca.close_position(symbol, qty=qty, percentage=percentage, deadline=deadline)
-        except NotFound as exc:
-            raise NotFound(f"no open position in {symbol}", reason="position_not_found") from exc
-        return ClosePositionResult.from_order(Order.from_alpaca(raw))
 
 
 def _filled(raw: dict[str, Any]) -> bool:

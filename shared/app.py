@@ -1,4 +1,4 @@
-"""Composition root: builds the gateway from settings and injected parts, once per instance."""
+"""Composition root: every collaborator is built here, once per instance, from settings and injected parts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from shared.account import Broker
+from shared.account import AccountReads
 from shared.alpaca.client import AlpacaClient
 from shared.alpaca.credentials import AlpacaCredentials
 from shared.audit import AuditLog
@@ -22,26 +22,39 @@ from shared.limits.slots import limiter_from_settings
 from shared.orders.closes import OpenCloses
 from shared.orders.desk import OrderDesk
 from shared.orders.exits import Exits
-from shared.risk import RiskStore
-from shared.risk_checks import AlpacaMarket, RiskChecks
+from shared.orders.outcomes import Outcomes
+from shared.orders.reconciler import Reconciler
+from shared.orders.store import OrderRecords
+from shared.risk.checks import AlpacaMarket, RiskChecks
+from shared.risk.store import RiskStore
 from shared.secrets import CachedSecrets, SecretManagerReader, SecretReader
 
 
 @dataclass(frozen=True)
 class Gateway:
-    """Everything a request handler may use; handlers never reach past it."""
+    """The use cases a handler may call; the Firestore client, HTTP client and keys stay behind them."""
 
     settings: Settings
     clock: Clock
-    alpaca: AlpacaClient
-    broker: Broker
     callers: CallerRegistry
-    credentials: AlpacaCredentials
-    db: Any
+    account: AccountReads
     audit: AuditLog
     risk: RiskStore
     desk: OrderDesk
     exits: Exits
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The wiring under a gateway, for the composition root and for tests that drive one part directly."""
+
+    settings: Settings
+    clock: Clock
+    db: Any
+    limiter: Limiter
+    credentials: AlpacaCredentials
+    alpaca: AlpacaClient
+    gateway: Gateway
 
 
 def _caller_loader(settings: Settings, secrets: CachedSecrets, parse: RegistryParser) -> Iterable[Caller]:
@@ -61,7 +74,13 @@ def firestore_client(settings: Settings) -> Any:
     return firestore.Client(project=settings.google_cloud_project or "execution-engine-local")
 
 
-def build(
+def http_client(settings: Settings) -> httpx.Client:
+    timeout = httpx.Timeout(settings.read_timeout_seconds, connect=settings.connect_timeout_seconds, pool=2.0)
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+    return httpx.Client(timeout=timeout, limits=limits)
+
+
+def wire(
     settings: Settings,
     *,
     http: httpx.Client | None = None,
@@ -69,15 +88,9 @@ def build(
     clock: Clock | None = None,
     limiter: Limiter | None = None,
     secret_reader: SecretReader | None = None,
-) -> Gateway:
-    """Wire the gateway. Tests pass their own transport, Firestore client, clock and secret reader."""
+) -> Parts:
+    """Build every part. Tests pass their own transport, Firestore client, clock and secret reader."""
     clock = clock or SystemClock()
-    http = http or httpx.Client(
-        timeout=httpx.Timeout(
-            settings.read_timeout_seconds, connect=settings.connect_timeout_seconds, pool=2.0
-        ),
-        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-    )
     db = db if db is not None else firestore_client(settings)
     secrets = CachedSecrets(
         secret_reader or SecretManagerReader.from_settings(settings), clock, settings.secrets_ttl_seconds
@@ -85,30 +98,36 @@ def build(
     credentials = AlpacaCredentials(settings, secrets)
     limiter = limiter or limiter_from_settings(settings, db, clock)
     alpaca = AlpacaClient(
-        http,
+        http or http_client(settings),
         base_url=settings.alpaca_base_url,
         data_url=settings.alpaca_data_url,
         credentials=credentials,
         limiter=limiter,
         clock=clock,
     )
-    broker = Broker(settings, alpaca, credentials)
     audit = AuditLog(db, clock)
     risk = RiskStore(audit, clock)
     checks = RiskChecks(AlpacaMarket(alpaca))
-    return Gateway(
+    records = OrderRecords(audit)
+    outcomes = Outcomes(audit, records)
+    desk = OrderDesk(alpaca, audit, records, outcomes, Reconciler(alpaca, outcomes), risk, checks, clock)
+    exits = Exits(alpaca, audit, risk, checks, OpenCloses(audit, alpaca, clock), clock)
+    gateway = Gateway(
         settings=settings,
         clock=clock,
-        alpaca=alpaca,
-        broker=broker,
         callers=CallerRegistry(partial(_caller_loader, settings, secrets, RegistryParser())),
-        credentials=credentials,
-        db=db,
+        account=AccountReads(settings, alpaca, credentials),
         audit=audit,
         risk=risk,
-        desk=OrderDesk(alpaca, audit, risk, checks, clock),
-        exits=Exits(broker, audit, risk, checks, OpenCloses(audit, alpaca, clock), clock),
+        desk=desk,
+        exits=exits,
     )
+    return Parts(settings, clock, db, limiter, credentials, alpaca, gateway)
+
+
+def build(settings: Settings, **parts: Any) -> Gateway:
+    """The gateway over freshly wired parts (see `wire` for what may be injected)."""
+    return wire(settings, **parts).gateway
 
 
 _lock = threading.Lock()

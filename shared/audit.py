@@ -16,7 +16,6 @@ LIST_DEFAULT = 100
 LIST_MAX = 1000
 
 
-
 class Event(StrEnum):
     ORDER_REQUESTED = "order.requested"
     ORDER_SUBMITTED = "order.submitted"
@@ -77,7 +76,7 @@ class AuditLog:
         if since is not None:
             query = query.where(filter=firestore.FieldFilter("created_at", ">=", since))
         query = query.order_by("created_at").limit(max(1, min(limit, LIST_MAX)))
-        with firestore_errors():
+        with firestore_errors(reading=True):
             snaps = list(query.stream(retry=READ_RETRY, timeout=TIMEOUT_SECONDS))
         events = [{"id": snap.id, **as_json(snap.to_dict())} for snap in snaps]
         return AuditPage(events=events, next_since=events[-1]["created_at"] if events else None)

@@ -31,21 +31,24 @@ class Duplicate(Exception):
     """The document already exists: somebody else created it first (an idempotency key is taken)."""
 
 
-def audit_unavailable() -> Unavailable:
-    return Unavailable(
-        "the audit log cannot be written, so nothing was sent", reason="audit_unavailable", retry_after=1
+def audit_unavailable(reading: bool = False) -> Unavailable:
+    message = (
+        "the audit log cannot be read right now"
+        if reading
+        else "the audit log cannot be written, so nothing was sent"
     )
+    return Unavailable(message, reason="audit_unavailable", retry_after=1)
 
 
 @contextmanager
-def firestore_errors() -> Iterator[None]:
+def firestore_errors(reading: bool = False) -> Iterator[None]:
     """Firestore failures become 503 (fail closed); an existing document is a Duplicate."""
     try:
         yield
     except gexc.AlreadyExists as exc:
         raise Duplicate(str(exc)) from exc
     except (gexc.GoogleAPICallError, gexc.RetryError) as exc:
-        raise audit_unavailable() from exc
+        raise audit_unavailable(reading) from exc
 
 
 def as_json(value: Any) -> Any:

@@ -109,7 +109,7 @@ class AlpacaClient:
                 continue
             error = error_from_response(response)
             if response.status_code == 429:
-                error.extra["retry_after"] = reset_delay(response, 1.0, self._clock.now())
+                error.retry_after = reset_delay(response, 1.0, self._clock.now())
             raise error
 
     def _timeout(self, left: float) -> httpx.Timeout:

@@ -45,7 +45,7 @@ def sent_without_answer(error: GatewayError) -> bool:
     """Sent, but we cannot know whether Alpaca acted: a timeout after sending, or a 5xx."""
     if isinstance(error, UpstreamTimeout):
         return True
-    return isinstance(error, UpstreamError) and int(error.extra.get("upstream_status") or 0) >= 500
+    return isinstance(error, UpstreamError) and (error.upstream_status or 0) >= 500
 
 
 def error_from_response(response: httpx.Response) -> GatewayError:
@@ -57,7 +57,7 @@ def error_from_response(response: httpx.Response) -> GatewayError:
         body = {}
     message = str(body.get("message") or response.reason_phrase or "upstream error").rstrip(".")
     extra: dict[str, Any] = {"upstream_status": response.status_code}
-    if "code" in body:
+    if isinstance(body.get("code"), int):
         extra["upstream_code"] = body["code"]
     for name in ("buying_power", "cost_basis", "available", "existing_qty", "held_for_orders", "base_price"):
         if name in body:

@@ -6,17 +6,18 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from shared.account import Broker
+from shared.alpaca.client import AlpacaClient
 from shared.alpaca.errors import sent_without_answer
 from shared.audit import AuditLog, Event
 from shared.auth.callers import Caller
 from shared.clock import Clock
 from shared.deadline import TRADE_SECONDS, Deadline
-from shared.errors import GatewayError, Unavailable
-from shared.models import CancelResult, ClosePositionResult
+from shared.errors import GatewayError, NotFound, Unavailable
+from shared.limits.protocol import Priority
+from shared.models import CancelResult, ClosePositionResult, Order
 from shared.orders.closes import OpenCloses
-from shared.risk import RiskStore
-from shared.risk_checks import Denied, RiskChecks
+from shared.risk.checks import Denied, RiskChecks
+from shared.risk.store import RiskStore
 
 log = logging.getLogger("execution_engine")
 T = TypeVar("T")
@@ -36,14 +37,14 @@ class Exits:
 
     def __init__(
         self,
-        broker: Broker,
+        alpaca: AlpacaClient,
         audit: AuditLog,
         risk: RiskStore,
         checks: RiskChecks,
         closes: OpenCloses,
         clock: Clock,
     ) -> None:
-        self._broker = broker
+        self._alpaca = alpaca
         self._audit = audit
         self._risk = risk
         self._checks = checks
@@ -59,7 +60,7 @@ class Exits:
             caller,
             request_id,
             subject,
-            lambda: self._broker.cancel_order(order_id, deadline),
+            lambda: self._cancel(order_id, deadline),
         )
 
     def close(
@@ -80,7 +81,7 @@ class Exits:
         self._audit.record(Event.POSITION_CLOSE_REQUESTED, caller.name, request_id, **subject)
         kind = Event.POSITION_CLOSE_RESULT
         try:
-            result = self._broker.close_position(symbol, qty=qty, percentage=percentage, deadline=deadline)
+            result = self._close(symbol, qty, percentage, deadline)
         except GatewayError as exc:
             if sent_without_answer(exc):
                 raise CloseUnresolved(self._keep_open(subject, caller, request_id, exc), symbol) from exc
@@ -88,6 +89,21 @@ class Exits:
             raise
         self._outcome(kind, caller, request_id, subject, ok=True, result=result.model_dump(mode="json"))
         return result
+
+    def _cancel(self, order_id: str, deadline: Deadline) -> CancelResult:
+        """Ask Alpaca to cancel, then report the status it now gives (never assume `canceled`)."""
+        self._alpaca.cancel_order(order_id, deadline=deadline)
+        raw = self._alpaca.order(order_id, priority=Priority.TRADE, deadline=deadline)
+        return CancelResult.from_order(Order.from_alpaca(raw))
+
+    def _close(
+        self, symbol: str, qty: str | None, percentage: str | None, deadline: Deadline
+    ) -> ClosePositionResult:
+        try:
+            raw = self._alpaca.close_position(symbol, qty=qty, percentage=percentage, deadline=deadline)
+        except NotFound as exc:
+            raise NotFound(f"no open position in {symbol}", reason="position_not_found") from exc
+        return ClosePositionResult.from_order(Order.from_alpaca(raw))
 
     def _settle_earlier(self, symbol: str) -> None:
         """Earlier closes of this symbol with a lost answer are settled first, so the trail stays in order."""

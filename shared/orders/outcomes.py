@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from shared.audit import AuditLog, Event
 from shared.errors import GatewayError, Unavailable
 from shared.models import Order
+from shared.orders.record import Answer, OrderRecord, OrderState
 from shared.orders.store import OrderRecords
-from shared.risk_checks import Denied
+from shared.risk.checks import Denied
 
 log = logging.getLogger("execution_engine")
 
@@ -51,26 +51,35 @@ class Ticket:
     caller: str
     request_id: str
 
+    @classmethod
+    def of(cls, record: OrderRecord) -> Ticket:
+        return cls(record.order, record.claim, record.client_order_id, record.caller, record.request_id)
 
-def why(error: GatewayError) -> dict[str, Any]:
+
+def error_fields(error: GatewayError) -> dict[str, Any]:
     """What a record and its event keep of an error: our reason and message, and Alpaca's status and code."""
     found: dict[str, Any] = {"reason": error.reason, "message": error.message}
-    for name in ("upstream_status", "upstream_code"):
-        if name in error.extra:
-            found[name] = error.extra[name]
+    for name, value in (("upstream_status", error.upstream_status), ("upstream_code", error.upstream_code)):
+        if value is not None:
+            found[name] = value
     return found
 
 
-def stored(record: Mapping[str, Any], replayed: bool = False) -> Outcome:
-    """The answer a settled record holds."""
-    response = record["response"]
-    return Outcome(int(response["status"]), dict(response["body"]), replayed=replayed)
+def replay(record: OrderRecord) -> Outcome:
+    """The answer a settled record holds, as a repeat of its key gets it."""
+    if record.response is None:
+        raise ValueError(f"order record {record.order} has no answer to replay")
+    return Outcome(record.response.status, dict(record.response.body), replayed=True)
 
 
-def denied_record(ticket: Ticket, denial: Denied) -> dict[str, Any]:
+def denial_fields(request_id: str, denial: Denied) -> dict[str, Any]:
     """The final fields of a record whose order the risk checks denied before it was claimed."""
-    body = {**denial.body(), "request_id": ticket.request_id}
-    return {"state": "denied", "response": {"status": denial.status, "body": body}, **why(denial)}
+    body = {**denial.body(), "request_id": request_id}
+    return {
+        "state": OrderState.DENIED,
+        "response": Answer(status=denial.status, body=body),
+        **error_fields(denial),
+    }
 
 
 class Outcomes:
@@ -84,13 +93,16 @@ class Outcomes:
         self,
         ticket: Ticket,
         subject: dict[str, Any],
-        state: str,
+        state: OrderState,
         status: int,
         body: dict[str, Any],
         kind: Event,
         **data: Any,
     ) -> Outcome:
         update = {"state": state, "response": {"status": status, "body": body}, **data}
+        unknown = set(update) - set(OrderRecord.model_fields)
+        if unknown:
+            raise ValueError(f"not fields of an order record: {sorted(unknown)}")
         subject = {"order": ticket.doc_id, "client_order_id": ticket.key, **subject}
         event = self._audit.event(kind, ticket.caller, ticket.request_id, **subject, **data)
         try:
@@ -107,7 +119,7 @@ class Outcomes:
         return self._settle(
             ticket,
             subject,
-            "submitted",
+            OrderState.SUBMITTED,
             200,
             order.model_dump(mode="json"),
             Event.ORDER_SUBMITTED,
@@ -121,12 +133,12 @@ class Outcomes:
         return self._settle(
             ticket,
             subject,
-            "rejected",
+            OrderState.REJECTED,
             exc.status,
             body,
             Event.ORDER_REJECTED,
             attempts=attempts,
-            **why(exc),
+            **error_fields(exc),
         )
 
     def unresolved(
@@ -148,9 +160,16 @@ class Outcomes:
             "message": message,
             "request_id": ticket.request_id,
         }
-        known = why(exc) if exc is not None else {}
+        known = error_fields(exc) if exc is not None else {}
         return self._settle(
-            ticket, subject, "unresolved", 202, body, Event.ORDER_UNRESOLVED, attempts=attempts, **known
+            ticket,
+            subject,
+            OrderState.UNRESOLVED,
+            202,
+            body,
+            Event.ORDER_UNRESOLVED,
+            attempts=attempts,
+            **known,
         )
 
     def denied_late(self, ticket: Ticket, subject: dict[str, Any], limit: int) -> Outcome:
@@ -158,4 +177,12 @@ class Outcomes:
             f"at most {limit} orders per minute for this caller", reason="max_orders_per_minute", limit=limit
         )
         body = {**denial.body(), "request_id": ticket.request_id}
-        return self._settle(ticket, subject, "denied", denial.status, body, Event.ORDER_DENIED, **why(denial))
+        return self._settle(
+            ticket,
+            subject,
+            OrderState.DENIED,
+            denial.status,
+            body,
+            Event.ORDER_DENIED,
+            **error_fields(denial),
+        )

@@ -11,6 +11,7 @@ from google.cloud import firestore
 from shared.audit import AuditLog, Event
 from shared.errors import Unavailable
 from shared.firestore import ORDERS, READ_RETRY, TIMEOUT_SECONDS, Duplicate, firestore_errors
+from shared.orders.record import OrderRecord, OrderState
 
 
 def order_doc_id(key: str) -> str:
@@ -34,19 +35,15 @@ class OrderRecords:
         return f"{doc_id[:32]}-{claim}-{kind.value.replace('.', '-')}"
 
     def claim(
-        self,
-        doc_id: str,
-        record: dict[str, Any],
-        event: dict[str, Any],
-        counter: tuple[Any, dict[str, Any]] | None = None,
+        self, record: OrderRecord, event: dict[str, Any], counter: tuple[Any, dict[str, Any]] | None = None
     ) -> int | None:
         """One commit: create the record and its first event (and bump a counter, whose value is returned).
 
         Raises Duplicate when the key is taken: the whole commit fails, the counter included.
         """
         batch = self._db.batch()
-        batch.create(self._ref(doc_id), record)
-        batch.create(self._audit.ref(self.event_id(doc_id, record["claim"], Event(event["type"]))), event)
+        batch.create(self._ref(record.order), {**record.stored(), "created_at": firestore.SERVER_TIMESTAMP})
+        batch.create(self._audit.ref(self.event_id(record.order, record.claim, Event(event["type"]))), event)
         if counter is not None:
             batch.set(counter[0], counter[1], merge=True)
         with firestore_errors():
@@ -55,10 +52,22 @@ class OrderRecords:
             return None
         return int(results[-1].transform_results[0].integer_value)
 
-    def get(self, doc_id: str) -> dict[str, Any] | None:
+    def get(self, doc_id: str) -> OrderRecord | None:
         with firestore_errors():
             snap = self._ref(doc_id).get(retry=READ_RETRY, timeout=TIMEOUT_SECONDS)
-        return snap.to_dict() if snap.exists else None
+        return OrderRecord.model_validate(snap.to_dict()) if snap.exists else None
+
+    def in_state(self, state: OrderState, limit: int = 100) -> list[OrderRecord]:
+        """Records in `state`, oldest request first (the order sync settles unresolved and stale ones)."""
+        query = (
+            self._db.collection(ORDERS)
+            .where(filter=firestore.FieldFilter("state", "==", state.value))
+            .limit(limit)
+        )
+        with firestore_errors():
+            snaps = list(query.stream(retry=READ_RETRY, timeout=TIMEOUT_SECONDS))
+        found = [OrderRecord.model_validate(snap.to_dict()) for snap in snaps]
+        return sorted(found, key=lambda record: record.requested_at)
 
     def settle(self, doc_id: str, claim: str, update: dict[str, Any], event: dict[str, Any]) -> None:
         """Write the outcome and its event."""

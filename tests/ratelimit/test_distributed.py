@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from infra.stack import Service, start_function, start_sandbox
-from shared.app import build
+from shared.app import wire
 from shared.config import Settings
 from shared.errors import GatewayError, RateLimited, Unavailable
 
@@ -108,7 +108,7 @@ def place_orders_while_reads_saturate(sandbox_url: str, env: dict[str, str], sto
     from google.cloud import firestore
 
     settings = Settings.from_mapping(env)
-    gateway = build(settings, db=firestore.Client(project=settings.google_cloud_project))
+    gateway = wire(settings, db=firestore.Client(project=settings.google_cloud_project))
     statuses = []
     for at in (stop_at - 14.0, stop_at - 6.0):
         time.sleep(max(0.0, at - time.time()))

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from shared.app import Gateway, build
+from shared.app import Parts, wire
 from shared.config import Settings
 from shared.errors import RateLimited
 
 
-def gateway_on(sandbox: Any, firestore_emulator: str, project: str) -> Gateway:
+def gateway_on(sandbox: Any, firestore_emulator: str, project: str) -> Parts:
     """One gateway instance with its own Firestore client, as a separate Cloud Function would have."""
     from google.cloud import firestore
 
@@ -28,7 +28,7 @@ def gateway_on(sandbox: Any, firestore_emulator: str, project: str) -> Gateway:
             "GATEWAY_DEV_TOKEN": "dev-token",
         }
     )
-    return build(settings, db=firestore.Client(project=project))
+    return wire(settings, db=firestore.Client(project=project))
 
 
 def upstream_requests(sandbox: Any) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from shared.alpaca.client import AlpacaClient
 from shared.deadline import Deadline
@@ -12,7 +12,7 @@ from shared.errors import Forbidden, NotFound, Unavailable
 from shared.limits.protocol import Priority
 from shared.orders.request import OrderRequest, OrderType
 from shared.orders.rules import asset_class_of
-from shared.risk import RiskSettings, TradingState
+from shared.risk.settings import RiskSettings, TradingState
 
 
 class Market(Protocol):
@@ -35,7 +35,7 @@ class Decision:
     notional: Decimal | None
 
 
-def _deny(reason: str, message: str, **extra: object) -> Denied:
+def _deny(reason: str, message: str, **extra: Any) -> Denied:
     return Denied(message, reason=reason, **extra)
 
 

@@ -1,0 +1,102 @@
+"""What every adapter shares: the request id, errors as JSON with Retry-After, and failure logging."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import typing
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import flask
+from pydantic import BaseModel, ValidationError
+from pydantic_core import core_schema
+
+from shared.errors import BadRequest, GatewayError, Unprocessable
+
+log = logging.getLogger("execution_engine")
+
+REQUEST_ID = "X-Request-Id"
+REQUEST_ID_FORM = re.compile(r"[\x21-\x7e]{1,64}")
+# Error types pydantic itself raises; any other type is one of our rules (a PydanticCustomError).
+PYDANTIC_ERROR_TYPES = frozenset(typing.get_args(core_schema.ErrorType))
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A handler's answer when it is not a plain 200: a body (model, list or JSON value), status, headers."""
+
+    body: Any
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def request_id_of(request: flask.Request) -> str:
+    """The caller's X-Request-Id if it is short printable ASCII, else a fresh one."""
+    given = request.headers.get(REQUEST_ID, "")
+    return given if REQUEST_ID_FORM.fullmatch(given) else uuid.uuid4().hex
+
+
+def error_response(error: GatewayError, request_id: str) -> flask.Response:
+    body = {**error.body(), "request_id": request_id}
+    response = flask.Response(json.dumps(body, default=str), status=error.status, mimetype="application/json")
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, round(error.retry_after + 0.49)))
+    response.headers[REQUEST_ID] = request_id
+    return response
+
+
+def json_response(result: Any) -> flask.Response:
+    """A model, a list of models, a Reply or a JSON value, as a JSON response."""
+    reply = result if isinstance(result, Reply) else Reply(result)
+    payload = _as_json(reply.body)
+    text = json.dumps(payload, default=str)
+    response = flask.Response(text, status=reply.status, mimetype="application/json")
+    response.headers.update(dict(reply.headers))
+    return response
+
+
+def _as_json(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_as_json(item) for item in value]
+    return value
+
+
+def validation_error(exc: ValidationError, *, field_reasons: bool = False) -> GatewayError:
+    """Our named checks keep their names: `invalid_*` is malformed input (400), any other custom type an
+    order rule (422). Pydantic's own errors are 400 `invalid_request`, or with `field_reasons` (query
+    strings) `invalid_<field>`."""
+    first = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(part) for part in first.get("loc", ()) if part != "__root__")
+    message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
+    text = f"{where}: {message}" if where else message
+    kind = str(first.get("type", ""))
+    if kind.startswith("invalid_") and kind not in PYDANTIC_ERROR_TYPES:
+        return BadRequest(text, reason=kind)
+    if kind not in PYDANTIC_ERROR_TYPES:
+        return Unprocessable(text, reason=kind)
+    if field_reasons and first.get("loc"):
+        return BadRequest(text, reason=f"invalid_{first['loc'][0]}")
+    return BadRequest(text, reason="invalid_request")
+
+
+def guarded(request_id: str, work: Callable[[], flask.Response]) -> flask.Response:
+    """Run `work`; any failure becomes its JSON error, an unexpected one a logged, generic 500."""
+    try:
+        response = work()
+    except GatewayError as error:
+        log.info("request %s failed: %s %s", request_id, error.status, error.reason)
+        response = error_response(error, request_id)
+    except ValidationError as exc:
+        response = error_response(validation_error(exc), request_id)
+    except Exception:
+        log.exception("request %s crashed", request_id)
+        crash = GatewayError("an unexpected error occurred", reason="internal_error")
+        response = error_response(crash, request_id)
+    response.headers[REQUEST_ID] = request_id
+    return response

@@ -1,0 +1,73 @@
+"""The query and body models the routes declare: parsed at the edge, typed for handlers, and the
+source of the OpenAPI document's parameters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from shared.decimals import PERCENT_MAX, QTY_MAX, parse_decimal
+
+ORDERS_MAX_LIMIT = 500  # Alpaca's own maximum; larger asks are capped, not refused
+
+
+class NoInput(BaseModel):
+    """A route's query or body when it takes none: anything given is ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Query fields for which `?name=` (empty) means not given; any other empty value is validated.
+    EMPTY_MEANS_UNSET: ClassVar[frozenset[str]] = frozenset()
+
+
+class OrdersQuery(NoInput):
+    EMPTY_MEANS_UNSET = frozenset({"limit"})
+    status: Literal["open", "closed", "all"] = Field("open", description="Which orders; open by default")
+    limit: int = Field(ORDERS_MAX_LIMIT, ge=1, description="At most this many, newest first (capped at 500)")
+
+
+class TradesQuery(NoInput):
+    EMPTY_MEANS_UNSET = frozenset({"limit"})
+    limit: int = Field(20, ge=1, description="At most this many fills, newest first (capped at 500)")
+
+
+class AuditQuery(NoInput):
+    EMPTY_MEANS_UNSET = frozenset({"limit", "since"})
+    since: datetime | None = Field(None, description="RFC 3339; events from this server time on")
+    limit: int = Field(100, ge=1, le=1000)
+
+    @field_validator("since", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: Any) -> datetime | None:
+        """An RFC 3339 time (not a Unix number); naive means UTC. An unencoded `+` arrives as a space."""
+        if value is None:
+            return None
+        try:
+            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00").replace(" ", "+"))
+        except ValueError:
+            raise PydanticCustomError("invalid_since", "since must be an RFC 3339 time") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class CloseSize(NoInput):
+    """How much of a position to close: all of it, `qty` shares, or `percentage` (0 < p <= 100)."""
+
+    qty: Decimal | None = Field(None, description="Shares to close, a plain decimal up to 9 places")
+    percentage: Decimal | None = Field(None, description="Percent of the position to close, in (0, 100]")
+
+    @field_validator("qty", "percentage", mode="before")
+    @classmethod
+    def _amount(cls, value: Any, info: ValidationInfo) -> Decimal | None:
+        if value is None:
+            return None
+        name = str(info.field_name)
+        try:
+            amount = parse_decimal(value, QTY_MAX if name == "qty" else PERCENT_MAX)
+        except PydanticCustomError as exc:
+            raise PydanticCustomError(f"invalid_{name}", f"{name}: {exc.message()}") from None
+        if amount <= 0:
+            raise PydanticCustomError(f"invalid_{name}", f"{name} must be greater than 0")
+        return amount.normalize()
