@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
 
 from shared.alpaca.client import AlpacaClient
 from shared.alpaca.credentials import AlpacaCredentials
@@ -16,6 +16,7 @@ from shared.models import (
     Trade,
 )
 
+NEVER = datetime.min.replace(tzinfo=UTC)
 TRADES_DEFAULT = 20
 TRADES_MAX = 500
 
@@ -43,8 +44,8 @@ class AccountReads:
             api_key_configured=key_ok,
             secret_key_configured=secret_ok,
             trading_mode=self._settings.trading_mode,
-            rate_limit_per_minute=self._settings.rate_limit_per_minute,
-            rate_limit_window_seconds=str(self._settings.rate_limit_window_seconds),
+            rate_limit_per_minute=self._settings.limiter.per_minute,
+            rate_limit_window_seconds=self._settings.limiter.window_seconds,
         )
 
     def orders(self, status: str = "open", limit: int | None = None) -> list[Order]:
@@ -58,13 +59,6 @@ class AccountReads:
         """Recent fills, newest first: orders with a filled quantity, by fill time."""
         limit = max(1, min(limit, TRADES_MAX))
         raw = self._alpaca.orders(status="all", limit=TRADES_MAX, direction="desc", nested="false")
-        filled = [Order.from_alpaca(o) for o in raw if _filled(o)]
-        filled.sort(key=lambda o: o.filled_at or o.updated_at or "", reverse=True)
+        filled = [order for order in map(Order.from_alpaca, raw) if order.filled_qty > 0]
+        filled.sort(key=lambda o: o.filled_at or o.updated_at or NEVER, reverse=True)
         return [Trade.from_order(o) for o in filled[:limit]]
-
-
-def _filled(raw: dict[str, Any]) -> bool:
-    try:
-        return float(raw.get("filled_qty") or 0) > 0
-    except ValueError:
-        return False

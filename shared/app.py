@@ -15,6 +15,7 @@ from shared.alpaca.client import AlpacaClient
 from shared.alpaca.credentials import AlpacaCredentials
 from shared.audit import AuditLog
 from shared.auth.callers import Caller, CallerRegistry, RegistryParser, dev_caller
+from shared.auth.scheduler import SchedulerAuth
 from shared.clock import Clock, SystemClock
 from shared.config import Settings
 from shared.limits.protocol import Limiter
@@ -37,6 +38,7 @@ class Gateway:
     settings: Settings
     clock: Clock
     callers: CallerRegistry
+    scheduler: SchedulerAuth
     account: AccountReads
     audit: AuditLog
     risk: RiskStore
@@ -116,6 +118,7 @@ def wire(
         settings=settings,
         clock=clock,
         callers=CallerRegistry(partial(_caller_loader, settings, secrets, RegistryParser())),
+        scheduler=SchedulerAuth(settings),
         account=AccountReads(settings, alpaca, credentials),
         audit=audit,
         risk=risk,

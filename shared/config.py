@@ -1,37 +1,74 @@
-"""Settings: a frozen value built once from a mapping; the only reader of the environment."""
+"""Settings: a frozen value built once from a mapping; the only reader of the environment.
+
+Each default lives once, on its field; `from_mapping` only says which variable feeds which field.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal, get_args
 from urllib.parse import urlparse
 
 from shared.errors import ConfigError
 
 PAPER_HOSTS = frozenset({"paper-api.alpaca.markets"})
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+RateLimitMode = Literal["firestore", "local"]
 
 
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+def _flag(raw: str) -> bool:
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    try:
-        return int(raw) if raw not in (None, "") else default
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be an integer") from exc
+def _int(raw: str) -> int:
+    return int(raw)
 
 
-def _decimal(env: Mapping[str, str], name: str, default: str) -> Decimal:
-    raw = env.get(name) or default
-    try:
-        return Decimal(raw)
-    except ArithmeticError as exc:
-        raise ConfigError(f"{name} must be a number") from exc
+def _decimal(raw: str) -> Decimal:
+    value = Decimal(raw)
+    if not value.is_finite():
+        raise ValueError(raw)
+    return value
+
+
+def _seconds(raw: str) -> float:
+    return float(_decimal(raw))
+
+
+def _text(raw: str) -> str:
+    return raw.strip()
+
+
+def _url(raw: str) -> str:
+    return raw.strip().rstrip("/")
+
+
+def _names(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _mode(raw: str) -> RateLimitMode:
+    mode = raw.strip().lower()
+    if mode not in get_args(RateLimitMode):
+        raise ValueError(raw)
+    return mode  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class LimiterSettings:
+    """The upstream budget per API key and how the limiter spends it (README, The rate limiter)."""
+
+    per_minute: int = 190
+    window_seconds: Decimal = Decimal("60")
+    trade_wait_seconds: Decimal = Decimal("2")
+    read_wait_seconds: Decimal = Decimal("0.5")
+    guard_seconds: Decimal = Decimal("0.25")
+    store_timeout_seconds: Decimal = Decimal("1.5")
+    mode: RateLimitMode = "firestore"
+    max_instances: int = 10
 
 
 @dataclass(frozen=True)
@@ -52,14 +89,7 @@ class Settings:
     callers_secret: str = "gateway-callers"
     callers_json: str | None = field(default=None, repr=False)
     dev_token: str | None = field(default=None, repr=False)
-    rate_limit_per_minute: int = 190
-    rate_limit_window_seconds: Decimal = Decimal("60")
-    rate_limit_trade_wait_seconds: Decimal = Decimal("2")
-    rate_limit_read_wait_seconds: Decimal = Decimal("0.5")
-    rate_limit_guard_seconds: Decimal = Decimal("0.25")
-    rate_limit_store_timeout_seconds: Decimal = Decimal("1.5")
-    rate_limit_mode: str = "firestore"
-    max_instances: int = 10
+    limiter: LimiterSettings = field(default_factory=LimiterSettings)
     flatten_lead_minutes: int = 10
     flatten_asset_classes: tuple[str, ...] = ("us_equity",)
     connect_timeout_seconds: float = 3.0
@@ -69,41 +99,10 @@ class Settings:
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
-        def text(name: str, default: str) -> str:
-            return env.get(name) or default
-
-        settings = cls(
-            alpaca_base_url=text("ALPACA_BASE_URL", cls.alpaca_base_url).rstrip("/"),
-            alpaca_data_url=text("ALPACA_DATA_URL", cls.alpaca_data_url).rstrip("/"),
-            alpaca_api_key=env.get("ALPACA_API_KEY") or None,
-            alpaca_secret_key=env.get("ALPACA_SECRET_KEY") or None,
-            alpaca_api_key_secret=text("ALPACA_API_KEY_SECRET", cls.alpaca_api_key_secret),
-            alpaca_secret_key_secret=text("ALPACA_SECRET_KEY_SECRET", cls.alpaca_secret_key_secret),
-            allow_live_trading=_flag(env.get("ALLOW_LIVE_TRADING")),
-            google_cloud_project=env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT") or None,
-            firestore_emulator_host=env.get("FIRESTORE_EMULATOR_HOST") or None,
-            secret_manager_endpoint=env.get("SECRET_MANAGER_ENDPOINT") or None,
-            secrets_ttl_seconds=float(_int(env, "SECRETS_TTL_SECONDS", 300)),
-            callers_secret=text("GATEWAY_CALLERS_SECRET", cls.callers_secret),
-            callers_json=env.get("GATEWAY_CALLERS") or None,
-            dev_token=env.get("GATEWAY_DEV_TOKEN") or None,
-            rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute),
-            rate_limit_window_seconds=_decimal(env, "RATE_LIMIT_WINDOW_SECONDS", "60"),
-            rate_limit_trade_wait_seconds=_decimal(env, "RATE_LIMIT_TRADE_WAIT_SECONDS", "2"),
-            rate_limit_read_wait_seconds=_decimal(env, "RATE_LIMIT_READ_WAIT_SECONDS", "0.5"),
-            rate_limit_guard_seconds=_decimal(env, "RATE_LIMIT_GUARD_SECONDS", "0.25"),
-            rate_limit_store_timeout_seconds=_decimal(env, "RATE_LIMIT_STORE_TIMEOUT_SECONDS", "1.5"),
-            rate_limit_mode=text("RATE_LIMIT_MODE", cls.rate_limit_mode).strip().lower(),
-            max_instances=_int(env, "MAX_INSTANCES", cls.max_instances),
-            flatten_lead_minutes=_int(env, "FLATTEN_LEAD_MINUTES", cls.flatten_lead_minutes),
-            flatten_asset_classes=tuple(
-                c.strip() for c in text("FLATTEN_ASSET_CLASSES", "us_equity").split(",") if c.strip()
-            ),
-            connect_timeout_seconds=float(_decimal(env, "ALPACA_CONNECT_TIMEOUT_SECONDS", "3")),
-            read_timeout_seconds=float(_decimal(env, "ALPACA_READ_TIMEOUT_SECONDS", "8")),
-            max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
-            cors_origins=tuple(o.strip() for o in text("CORS_ORIGINS", "*").split(",") if o.strip()),
-        )
+        top = _read(env, TOP_LEVEL)
+        if "google_cloud_project" not in top and env.get("GCLOUD_PROJECT"):
+            top["google_cloud_project"] = env["GCLOUD_PROJECT"]
+        settings = cls(**top, limiter=LimiterSettings(**_read(env, LIMITER)))
         settings.check()
         return settings
 
@@ -127,9 +126,57 @@ class Settings:
             raise ConfigError("a non-paper ALPACA_BASE_URL needs ALLOW_LIVE_TRADING=true")
         if self.dev_token and not self.on_emulator:
             raise ConfigError("GATEWAY_DEV_TOKEN is refused unless Firestore is the emulator")
-        if self.rate_limit_per_minute < 1 or self.rate_limit_window_seconds <= 0:
+        if self.limiter.per_minute < 1 or self.limiter.window_seconds <= 0:
             raise ConfigError("the rate limit budget and window must be positive")
-        if self.rate_limit_mode not in {"firestore", "local"}:
-            raise ConfigError("RATE_LIMIT_MODE must be firestore or local")
-        if self.max_instances < 1:
+        if self.limiter.max_instances < 1:
             raise ConfigError("MAX_INSTANCES must be at least 1")
+
+
+Variables = dict[str, tuple[str, Callable[[str], Any]]]
+
+# Field -> (environment variable, parser). An unset or empty variable leaves the field's default.
+TOP_LEVEL: Variables = {
+    "alpaca_base_url": ("ALPACA_BASE_URL", _url),
+    "alpaca_data_url": ("ALPACA_DATA_URL", _url),
+    "alpaca_api_key": ("ALPACA_API_KEY", str),
+    "alpaca_secret_key": ("ALPACA_SECRET_KEY", str),
+    "alpaca_api_key_secret": ("ALPACA_API_KEY_SECRET", _text),
+    "alpaca_secret_key_secret": ("ALPACA_SECRET_KEY_SECRET", _text),
+    "allow_live_trading": ("ALLOW_LIVE_TRADING", _flag),
+    "google_cloud_project": ("GOOGLE_CLOUD_PROJECT", _text),
+    "firestore_emulator_host": ("FIRESTORE_EMULATOR_HOST", _text),
+    "secret_manager_endpoint": ("SECRET_MANAGER_ENDPOINT", _text),
+    "secrets_ttl_seconds": ("SECRETS_TTL_SECONDS", _seconds),
+    "callers_secret": ("GATEWAY_CALLERS_SECRET", _text),
+    "callers_json": ("GATEWAY_CALLERS", str),
+    "dev_token": ("GATEWAY_DEV_TOKEN", str),
+    "flatten_lead_minutes": ("FLATTEN_LEAD_MINUTES", _int),
+    "flatten_asset_classes": ("FLATTEN_ASSET_CLASSES", _names),
+    "connect_timeout_seconds": ("ALPACA_CONNECT_TIMEOUT_SECONDS", _seconds),
+    "read_timeout_seconds": ("ALPACA_READ_TIMEOUT_SECONDS", _seconds),
+    "max_body_bytes": ("MAX_BODY_BYTES", _int),
+    "cors_origins": ("CORS_ORIGINS", _names),
+}
+LIMITER: Variables = {
+    "per_minute": ("RATE_LIMIT_PER_MINUTE", _int),
+    "window_seconds": ("RATE_LIMIT_WINDOW_SECONDS", _decimal),
+    "trade_wait_seconds": ("RATE_LIMIT_TRADE_WAIT_SECONDS", _decimal),
+    "read_wait_seconds": ("RATE_LIMIT_READ_WAIT_SECONDS", _decimal),
+    "guard_seconds": ("RATE_LIMIT_GUARD_SECONDS", _decimal),
+    "store_timeout_seconds": ("RATE_LIMIT_STORE_TIMEOUT_SECONDS", _decimal),
+    "mode": ("RATE_LIMIT_MODE", _mode),
+    "max_instances": ("MAX_INSTANCES", _int),
+}
+
+
+def _read(env: Mapping[str, str], variables: Variables) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, (variable, parse) in variables.items():
+        raw = env.get(variable)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[name] = parse(raw)
+        except (ValueError, InvalidOperation) as exc:
+            raise ConfigError(f"{variable} has an invalid value") from exc
+    return values

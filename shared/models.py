@@ -1,27 +1,58 @@
-"""Response models of the public API: the seed's field names and JSON types, decimals as strings."""
+"""Response models of the public API: the seed's field names and JSON types.
+
+Inside the engine amounts are `Decimal` and times aware `datetime`; only their JSON form (the edge)
+turns them into the seed's types: decimals as plain strings, times as RFC 3339 strings.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 
 
 class ApiModel(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-def _dec(value: Any, default: str | None = None) -> str | None:
-    """Alpaca decimals stay strings; numbers are turned into exact decimal strings."""
+def _plain(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _rfc3339(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+Amount = Annotated[
+    Decimal,
+    PlainSerializer(_plain, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "description": "a decimal number"}, mode="serialization"),
+]
+Time = Annotated[
+    datetime,
+    AfterValidator(_aware),
+    PlainSerializer(_rfc3339, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
+
+
+def _dec(value: Any) -> Decimal | None:
+    """An Alpaca decimal (a string, or a JSON number) as an exact Decimal; None when left out."""
     if value is None or value == "":
-        return default
-    return str(Decimal(str(value)))
+        return None
+    return Decimal(str(value))
 
 
-def _amount(value: Any, default: str = "0") -> str:
+def _amount(value: Any, default: Decimal = Decimal(0)) -> Decimal:
     """A decimal that is always present: `default` when Alpaca leaves it out."""
-    return _dec(value, default) or default
+    found = _dec(value)
+    return default if found is None else found
 
 
 class ErrorBody(ApiModel):
@@ -38,27 +69,27 @@ class Account(ApiModel):
     account_number: str | None = None
     status: str
     currency: str = "USD"
-    buying_power: str
-    regt_buying_power: str
-    daytrading_buying_power: str
-    cash: str
-    portfolio_value: str
+    buying_power: Amount
+    regt_buying_power: Amount
+    daytrading_buying_power: Amount
+    cash: Amount
+    portfolio_value: Amount
     pattern_day_trader: bool = False
     trading_blocked: bool = False
     transfers_blocked: bool = False
     account_blocked: bool = False
-    created_at: str | None = None
+    created_at: Time | None = None
     trade_suspended_by_user: bool = False
-    multiplier: str
+    multiplier: Amount
     shorting_enabled: bool = False
-    equity: str
-    last_equity: str
-    long_market_value: str
-    short_market_value: str
-    initial_margin: str
-    maintenance_margin: str
-    last_maintenance_margin: str
-    sma: str
+    equity: Amount
+    last_equity: Amount
+    long_market_value: Amount
+    short_market_value: Amount
+    initial_margin: Amount
+    maintenance_margin: Amount
+    last_maintenance_margin: Amount
+    sma: Amount
     daytrade_count: int = 0
 
     @classmethod
@@ -76,7 +107,7 @@ class Account(ApiModel):
             currency=str(raw.get("currency") or "USD"),
             portfolio_value=_amount(raw.get("portfolio_value"), equity),
             created_at=raw.get("created_at"),
-            multiplier=str(raw.get("multiplier") or "1"),
+            multiplier=_amount(raw.get("multiplier"), Decimal(1)),
             equity=equity,
             last_equity=_amount(raw.get("last_equity"), equity),
             daytrade_count=int(raw.get("daytrade_count") or 0),
@@ -110,19 +141,19 @@ class Position(ApiModel):
     symbol: str
     exchange: str
     asset_class: str
-    qty: str
-    qty_available: str | None = None
-    avg_entry_price: str | None = None
+    qty: Amount
+    qty_available: Amount | None = None
+    avg_entry_price: Amount | None = None
     side: str
-    market_value: str
-    cost_basis: str
-    unrealized_pl: str
-    unrealized_plpc: str
-    unrealized_intraday_pl: str
-    unrealized_intraday_plpc: str
-    current_price: str
-    lastday_price: str
-    change_today: str
+    market_value: Amount
+    cost_basis: Amount
+    unrealized_pl: Amount
+    unrealized_plpc: Amount
+    unrealized_intraday_pl: Amount
+    unrealized_intraday_plpc: Amount
+    current_price: Amount
+    lastday_price: Amount
+    change_today: Amount
 
     @classmethod
     def from_alpaca(cls, raw: dict[str, Any]) -> Position:
@@ -168,37 +199,37 @@ _ORDER_TIMESTAMPS = (
 class Order(ApiModel):
     id: str
     client_order_id: str
-    created_at: str | None = None
-    updated_at: str | None = None
-    submitted_at: str | None = None
-    filled_at: str | None = None
-    expired_at: str | None = None
-    canceled_at: str | None = None
-    failed_at: str | None = None
-    replaced_at: str | None = None
+    created_at: Time | None = None
+    updated_at: Time | None = None
+    submitted_at: Time | None = None
+    filled_at: Time | None = None
+    expired_at: Time | None = None
+    canceled_at: Time | None = None
+    failed_at: Time | None = None
+    replaced_at: Time | None = None
     replaced_by: str | None = None
     replaces: str | None = None
     asset_id: str | None = None
     symbol: str
     asset_class: str | None = None
-    notional: str | None = None
-    qty: str | None = None
-    filled_qty: str = "0"
-    filled_avg_price: str | None = None
+    notional: Amount | None = None
+    qty: Amount | None = None
+    filled_qty: Amount = Decimal(0)
+    filled_avg_price: Amount | None = None
     order_class: str = "simple"
     order_type: str
     type: str
     side: str
     position_intent: str | None = None
     time_in_force: str
-    limit_price: str | None = None
-    stop_price: str | None = None
+    limit_price: Amount | None = None
+    stop_price: Amount | None = None
     status: str
     extended_hours: bool = False
     legs: list[Order] | None = None
-    trail_percent: str | None = None
-    trail_price: str | None = None
-    hwm: str | None = None
+    trail_percent: Amount | None = None
+    trail_price: Amount | None = None
+    hwm: Amount | None = None
 
     @classmethod
     def from_alpaca(cls, raw: dict[str, Any]) -> Order:
@@ -239,10 +270,10 @@ class ClosePositionResult(ApiModel):
     client_order_id: str | None = None
     symbol: str
     side: str
-    quantity: str | None
+    quantity: Amount | None
     order_type: str
     status: str
-    created_at: str | None
+    created_at: Time | None
 
     @classmethod
     def from_order(cls, order: Order) -> ClosePositionResult:
@@ -261,7 +292,7 @@ class ClosePositionResult(ApiModel):
 class CancelResult(ApiModel):
     id: str
     status: str
-    canceled_at: str | None = None
+    canceled_at: Time | None = None
 
     @classmethod
     def from_order(cls, order: Order) -> CancelResult:
@@ -274,32 +305,32 @@ class Trade(ApiModel):
     client_order_id: str
     symbol: str
     asset_class: str | None
-    notional: str
-    qty: str | None
-    filled_qty: str
-    filled_avg_price: str
+    notional: Amount
+    qty: Amount | None
+    filled_qty: Amount
+    filled_avg_price: Amount
     order_class: str
     order_type: str
     type: str
     side: str
     time_in_force: str
     status: str
-    created_at: str | None
-    filled_at: str | None
+    created_at: Time | None
+    filled_at: Time | None
 
     @classmethod
     def from_order(cls, order: Order) -> Trade:
-        price = Decimal(order.filled_avg_price or "0")
-        value = (Decimal(order.filled_qty) * price).quantize(Decimal("0.01"))
+        price = order.filled_avg_price or Decimal(0)
+        value = (order.filled_qty * price).quantize(Decimal("0.01"))
         same = order.model_dump(include=set(cls.model_fields) - {"notional", "filled_avg_price"})
-        return cls(**same, order_id=order.id, notional=str(value), filled_avg_price=str(price))
+        return cls(**same, order_id=order.id, notional=value, filled_avg_price=price)
 
 
 class MarketClock(ApiModel):
-    timestamp: str
+    timestamp: Time
     is_open: bool
-    next_open: str
-    next_close: str
+    next_open: Time
+    next_close: Time
 
 
 class GatewayConfig(ApiModel):
@@ -309,4 +340,4 @@ class GatewayConfig(ApiModel):
     secret_key_configured: bool
     trading_mode: str
     rate_limit_per_minute: int
-    rate_limit_window_seconds: str
+    rate_limit_window_seconds: Amount

@@ -272,26 +272,19 @@ class SlotLimiter:
 def limiter_from_settings(settings: Settings, db: Any, clock: Clock) -> Limiter:
     """The limiter `build()` installs: the Firestore slot limiter, or with RATE_LIMIT_MODE=local an
     in-process window with the whole budget (the naive baseline; an escape hatch for one instance)."""
-    window = float(settings.rate_limit_window_seconds)
-    guard = float(settings.rate_limit_guard_seconds)
-    read_wait = float(settings.rate_limit_read_wait_seconds)
-    trade_wait = float(settings.rate_limit_trade_wait_seconds)
-    if settings.rate_limit_mode == "local":
-        return LocalLimiter(
-            settings.rate_limit_per_minute, window, clock, read_wait=read_wait, trade_wait=trade_wait
-        )
+    config = settings.limiter
+    window = float(config.window_seconds)
+    guard = float(config.guard_seconds)
+    read_wait = float(config.read_wait_seconds)
+    trade_wait = float(config.trade_wait_seconds)
+    if config.mode == "local":
+        return LocalLimiter(config.per_minute, window, clock, read_wait=read_wait, trade_wait=trade_wait)
     share = LocalLimiter(
-        settings.rate_limit_per_minute // settings.max_instances,
+        config.per_minute // config.max_instances,
         window + guard,
         clock,
         read_wait=read_wait,
         trade_wait=trade_wait,
     )
-    schedule = Schedule(settings.rate_limit_per_minute, window, guard, read_wait, trade_wait)
-    return SlotLimiter(
-        db,
-        schedule,
-        clock,
-        fallback=share,
-        timeout=float(settings.rate_limit_store_timeout_seconds),
-    )
+    schedule = Schedule(config.per_minute, window, guard, read_wait, trade_wait)
+    return SlotLimiter(db, schedule, clock, fallback=share, timeout=float(config.store_timeout_seconds))

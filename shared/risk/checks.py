@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -27,14 +26,6 @@ class Denied(Forbidden):
     """A risk denial; `reason` is one of the stable names in the README."""
 
 
-@dataclass(frozen=True)
-class Decision:
-    """What the checks learnt; `reduces` says the order only shrinks an existing position."""
-
-    reduces: bool
-    notional: Decimal | None
-
-
 def _deny(reason: str, message: str, **extra: Any) -> Denied:
     return Denied(message, reason=reason, **extra)
 
@@ -45,8 +36,8 @@ class RiskChecks:
 
     def check_order(
         self, order: OrderRequest, settings: RiskSettings, now: float, deadline: Deadline | None = None
-    ) -> Decision:
-        """Raise Denied, or say what is known about the order; reads the broker only for enabled limits."""
+    ) -> None:
+        """Raise Denied if the order breaks a setting; reads the broker only for the limits that are set."""
         if settings.trading_state == TradingState.HALTED:
             raise _deny("trading_halted", "trading is halted: only cancels are accepted")
         symbol = order.symbol
@@ -92,7 +83,6 @@ class RiskChecks:
                     position_notional=str(round(after, 2)),
                     limit=str(cap),
                 )
-        return Decision(reduces=reduces, notional=notional)
 
     def check_close(self, settings: RiskSettings) -> None:
         """Closing a position is an exit: allowed in every state but halted."""
