@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Flask, Response
 
-from sandbox import server
-from sandbox.clock import parse_time, rfc3339
+from sandbox import calendar, http
+from sandbox.broker import Broker
+from sandbox.clock import parse_time, rfc3339, utc_now
 from sandbox.decimals import parse_decimal
-from sandbox.errors import invalid, not_found
+from sandbox.errors import ApiError, invalid, not_found
 from sandbox.faults import parse_fault
 from sandbox.state import Sandbox
+
+EDGES = {"next_open": calendar.next_open, "next_close": calendar.next_close}
 
 
 def register(app: Flask, sandbox: Sandbox) -> None:
     broker, clock = sandbox.broker, sandbox.clock
-    respond = server.json_response
+    respond = http.json_response
 
     def clock_body() -> Response:
         return respond({"now": rfc3339(clock.now()), "frozen": clock.frozen})
@@ -25,7 +30,7 @@ def register(app: Flask, sandbox: Sandbox) -> None:
 
     @app.put("/_sandbox/clock")
     def put_clock() -> Response:
-        body = server.request_json()
+        body = http.request_json()
         if not isinstance(body, dict):
             raise invalid("body must be an object")
         raw = body.get("now")
@@ -36,25 +41,35 @@ def register(app: Flask, sandbox: Sandbox) -> None:
         if raw is not None and target is None:
             raise invalid("now must be RFC3339 or null")
         with broker.lock:
+            current = sandbox.now()
+            _check_rewind(broker, current, target or utc_now())
             clock.set(target, bool(body.get("frozen", target is not None)))
             sandbox.now()
         return clock_body()
 
     @app.post("/_sandbox/clock/advance")
     def advance() -> Response:
-        body = server.request_json()
-        seconds = parse_decimal(body.get("seconds")) if isinstance(body, dict) else None
-        if seconds is None or seconds < 0:
+        """`{"seconds": n}`, or `{"to": "next_open"}` / `{"to": "next_close"}` of the sandbox calendar."""
+        body = http.request_json()
+        if not isinstance(body, dict) or ("to" in body) == ("seconds" in body):
+            raise invalid("give either seconds or to")
+        seconds = parse_decimal(body.get("seconds"))
+        if "to" not in body and (seconds is None or seconds < 0):
             raise invalid("seconds must be a number >= 0")
+        if "to" in body and body["to"] not in EDGES:
+            raise invalid("to must be next_open or next_close")
         with broker.lock:
-            sandbox.now()
-            clock.advance(float(seconds))
-            sandbox.now()
+            current = sandbox.now()
+            if "to" in body:
+                clock.set(EDGES[body["to"]](current), clock.frozen)
+            else:
+                clock.advance(float(seconds or 0))
+            sandbox.now()  # fills, triggers and expiries due on the way happen here, in time order
         return clock_body()
 
     @app.put("/_sandbox/prices/<path:symbol>")
     def pin_price(symbol: str) -> Response:
-        body = server.request_json()
+        body = http.request_json()
         price = parse_decimal(body.get("price")) if isinstance(body, dict) else None
         asset = sandbox.universe.find(symbol)
         if asset is None:
@@ -72,7 +87,7 @@ def register(app: Flask, sandbox: Sandbox) -> None:
 
     @app.post("/_sandbox/faults")
     def add_fault() -> Response:
-        fault = parse_fault(server.request_json())
+        fault = parse_fault(http.request_json())
         sandbox.faults.add(fault)
         return respond({"faults": sandbox.faults.pending()})
 
@@ -89,3 +104,21 @@ def register(app: Flask, sandbox: Sandbox) -> None:
     def reset() -> Response:
         sandbox.reset()
         return respond({"reset": True, "now": rfc3339(clock.now())})
+
+
+def _check_rewind(broker: Broker, current: datetime, target: datetime) -> None:
+    """Moving the clock back is refused while orders or fills dated after the target exist: they would
+    come from the future (and their expiries and fills could never be replayed). Reset first."""
+    if target >= current:
+        return
+    later = [o for o in broker.book.by_id.values() if (o.updated_at or o.created_at) > target]
+    fills = [a for acct in broker.accounts.values() for a in acct.activities if a.at > target]
+    if later or fills:
+        raise ApiError(
+            409,
+            40910000,
+            f"cannot move the clock back to {rfc3339(target)}: orders or fills are dated after it; "
+            "POST /_sandbox/reset first",
+            orders=len(later),
+            fills=len(fills),
+        )

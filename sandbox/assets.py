@@ -30,6 +30,9 @@ class Asset:
     price_increment: Decimal | None = None
     id: str = field(default="", compare=False)
 
+    def __hash__(self) -> int:
+        return hash(self.symbol)  # symbols are unique; the caches of the market tape key on assets
+
     @property
     def is_crypto(self) -> bool:
         return self.asset_class == "crypto"

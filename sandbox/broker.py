@@ -9,7 +9,6 @@ from functools import partial
 from typing import Any
 
 from sandbox import calendar, checks
-from sandbox.calendar import Session
 from sandbox.decimals import parse_decimal
 from sandbox.engine import Engine
 from sandbox.errors import ApiError, forbidden, invalid, not_found, unprocessable
@@ -162,6 +161,9 @@ class Broker(Engine):
             leg.status = order.status if request.order_class == "oco" else "held"
             order.leg_ids.append(leg.id)
             self.book.add(leg)
+        for created in [order, *self.book.legs(order)]:
+            if created.status != "held":  # held legs announce themselves when they go live
+                self.emit(created.status, created, moment)
         self.evaluate(order, moment, calendar.session_at(moment), {})
         return order
 
@@ -242,6 +244,9 @@ class Broker(Engine):
         if new.type == "trailing_stop":
             new.hwm = old.hwm
             self._trail(new, self.market.price(new.asset, moment))
+        self.emit("replaced", old, moment)
+        if new.status != "held":
+            self.emit(new.status, new, moment)
         self.evaluate(new, moment, calendar.session_at(moment), {})
         return new
 
@@ -268,6 +273,3 @@ class Broker(Engine):
             old.asset, old.side, old.type, tif, "simple" if old.parent_id else old.order_class, qty, None,
             limit, stop, old.trail_price, old.trail_percent, old.extended_hours, None, None, None,
         )  # fmt: skip
-
-    def is_session(self, moment: datetime) -> Session:
-        return calendar.session_at(moment)

@@ -15,6 +15,7 @@ from sandbox.rules import OrderRequest
 
 COLLAR = Decimal("1.03")
 EXEMPT_CLASSES = ("bracket", "oco")
+UNPRICED = ("market", "stop")  # order types that may trade at any price, so they cross any opposite order
 
 
 def estimated_qty(request: OrderRequest, quote: Quote) -> Decimal:
@@ -109,14 +110,22 @@ def check_wash_trade(book: OrderBook, key: str, request: OrderRequest, exclude: 
             raise forbidden(
                 "potential wash trade detected. use complex orders",
                 existing_order_id=existing.id,
-                reject_reason="opposite side market/stop order exists"
-                if existing.type in ("market", "stop") or request.type in ("market", "stop")
-                else "opposite side limit order exists",
+                reject_reason=wash_trade_reason(existing.type, request.type),
             )
 
 
+def wash_trade_reason(existing: str, new: str) -> str:
+    """Alpaca's `reject_reason`: it names the resting order's kind, and tells a market or stop order
+    meeting a resting limit which order types would pass."""
+    if existing in UNPRICED:
+        return "opposite side market/stop order exists"
+    if new in UNPRICED:
+        return "opposite side limit order exists. use complex/limit/stop_limit orders"
+    return "opposite side limit order exists"
+
+
 def _crosses(request: OrderRequest, existing: Order) -> bool:
-    if request.type in ("market", "stop") or existing.type in ("market", "stop"):
+    if request.type in UNPRICED or existing.type in UNPRICED:
         return True
     new_limit, old_limit = request.limit_price, existing.limit_price
     if new_limit is None or old_limit is None:

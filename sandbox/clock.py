@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 EASTERN = ZoneInfo("America/New_York")
+CENTRAL = ZoneInfo("America/Chicago")  # crypto daily bars start at midnight Central time, as Alpaca's do
 
 
 def utc_now() -> datetime:

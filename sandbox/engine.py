@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -18,6 +20,19 @@ from sandbox.portfolio import Account, Activity
 MAX_STEPS = 20000
 
 
+@dataclass(frozen=True)
+class Execution:
+    """One fill: its own price and qty, and the account's signed position in the symbol after it."""
+
+    price: Decimal
+    qty: Decimal
+    position_qty: Decimal
+
+
+# Told each order event ("new", "fill", "canceled", ...) while the caller holds the lock.
+Listener = Callable[[str, Order, datetime, Execution | None], None]
+
+
 class Engine:
     """Broker state (accounts, orders, prices) plus the time-driven order lifecycle."""
 
@@ -30,6 +45,7 @@ class Engine:
         self.processed_at = start
         self._due: datetime | None = None  # the next event time, valid while the book is unchanged
         self._due_version = -1
+        self.listeners: list[Listener] = []
 
     # -- time ---------------------------------------------------------------------------------------
 
@@ -118,6 +134,7 @@ class Engine:
         if order.status == "accepted":
             order.status = "new"
             order.touch(moment)
+            self.emit("new", order, moment)
         quote = self.quote(order.asset, moment, quotes)
         price = self._execution_price(order, quote, session)
         if price is not None:
@@ -166,7 +183,7 @@ class Engine:
 
     def fill(self, order: Order, qty: Decimal, price: Decimal, moment: datetime) -> None:
         account = self.accounts[order.account_key]
-        account.apply_fill(order.asset, order.side, qty, price)
+        position = account.apply_fill(order.asset, order.side, qty, price)
         total = order.filled_qty + qty
         previous = (order.filled_avg_price or Decimal(0)) * order.filled_qty
         order.filled_avg_price = (previous + price * qty) / total
@@ -191,6 +208,8 @@ class Engine:
                 order_status="filled",
             )
         )
+        event = "fill" if order.status == "filled" else "partial_fill"
+        self.emit(event, order, moment, Execution(price, qty, position))
         if order.parent_id is not None or order.order_class == "oco":
             for other in self.book.group(order):
                 if other.id != order.id and other.is_open:
@@ -200,6 +219,7 @@ class Engine:
                 if leg.status == "held":
                     leg.status = "new"
                     leg.touch(moment)
+                    self.emit("new", leg, moment)
 
     def _close(self, order: Order, status: str, moment: datetime) -> None:
         order.status = status
@@ -209,6 +229,7 @@ class Engine:
             order.expired_at = moment
         order.touch(moment)
         self.book.refresh(order)
+        self.emit(status, order, moment)
         # A group ends together: held legs cannot outlive an entry that will never fill.
         for leg in self.book.legs(order):
             if leg.status == "held":
@@ -222,6 +243,11 @@ class Engine:
                 self._close(member, "canceled", moment)
                 canceled.append(member)
         return canceled
+
+    def emit(self, event: str, order: Order, moment: datetime, execution: Execution | None = None) -> None:
+        """Tells the listeners while the order still shows this event's state."""
+        for listener in self.listeners:
+            listener(event, order, moment, execution)
 
     def gtc_expiry(self, moment: datetime) -> datetime:
         """GTC orders lapse 90 days after creation, at 4:15 pm ET."""

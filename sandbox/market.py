@@ -1,4 +1,4 @@
-"""Prices: a deterministic bounded walk per symbol and minute, pinned overrides, quotes and bars."""
+"""Prices: a deterministic bounded walk per symbol and minute, pinned overrides, bid and ask."""
 
 from __future__ import annotations
 
@@ -14,12 +14,7 @@ from sandbox.decimals import round_price, tick
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 # (knot spacing in minutes, amplitude as a fraction of the base price): slow trend to fast jitter.
-_COMPONENTS = (
-    (4320, Decimal("0.03")),
-    (240, Decimal("0.012")),
-    (15, Decimal("0.004")),
-    (1, Decimal("0.001")),
-)
+_COMPONENTS = ((4320, 0.03), (240, 0.012), (15, 0.004), (1, 0.001))
 
 
 @dataclass(frozen=True)
@@ -28,10 +23,6 @@ class Quote:
     ask: Decimal
     last: Decimal
     at: datetime
-
-    @property
-    def mid(self) -> Decimal:
-        return (self.bid + self.ask) / 2
 
 
 def minute_of(moment: datetime) -> int:
@@ -42,25 +33,25 @@ def minute_start(minute: int) -> datetime:
     return EPOCH + timedelta(minutes=minute)
 
 
-def _unit(symbol: str, scale: int, knot: int) -> Decimal:
+@lru_cache(maxsize=262144)
+def _unit(symbol: str, scale: int, knot: int) -> float:
     """A pseudo-random value in [-1, 1], fixed for (symbol, scale, knot)."""
     digest = hashlib.blake2b(f"{symbol}|{scale}|{knot}".encode(), digest_size=8).digest()
-    return Decimal(int.from_bytes(digest, "big") % 20001 - 10000) / 10000
+    return (int.from_bytes(digest, "big") % 20001 - 10000) / 10000
 
 
 @lru_cache(maxsize=65536)
 def walk(symbol: str, base: Decimal, minute: int) -> Decimal:
-    """The walk's price for `symbol` during `minute`: base times (1 + interpolated noise), within ~5%."""
-    drift = Decimal(0)
+    """The walk's price for `symbol` during `minute`: base times (1 + interpolated noise), within ~5%.
+
+    Floats keep market-data ranges cheap; IEEE arithmetic is deterministic, and prices are rounded to
+    the tick afterwards, so the result is the same on every run and machine."""
+    drift = 0.0
     for scale, amplitude in _COMPONENTS:
         knot, offset = divmod(minute, scale)
         left, right = _unit(symbol, scale, knot), _unit(symbol, scale, knot + 1)
         drift += amplitude * (left + (right - left) * offset / scale)
-    return base * (1 + drift)
-
-
-def volume_of(symbol: str, minute: int) -> int:
-    return 100 + int((_unit(symbol, 7, minute) + 1) * 5000)
+    return Decimal(repr(float(base) * (1 + drift)))
 
 
 class Market:
@@ -85,26 +76,50 @@ class Market:
         pinned = self._pins.get(asset.symbol)
         if pinned is not None:
             return pinned
-        return self.round(asset, walk(asset.symbol, asset.base_price, minute_of(moment)))
+        return walk_price(asset, minute_of(moment))
 
     def walk_price(self, asset: Asset, minute: int) -> Decimal:
-        return self.round(asset, walk(asset.symbol, asset.base_price, minute))
+        return walk_price(asset, minute)
 
     def round(self, asset: Asset, price: Decimal) -> Decimal:
-        if asset.is_crypto and asset.price_increment is not None:
-            return price.quantize(asset.price_increment, rounding=ROUND_HALF_UP)
-        return round_price(price)
+        return round_for(asset, price)
 
     def quote(self, asset: Asset, moment: datetime) -> Quote:
         last = self.price(asset, moment)
-        if asset.is_crypto:
-            step = asset.price_increment or Decimal("0.01")
-            half = max(step, (last * Decimal("0.0005")).quantize(step, rounding=ROUND_CEILING))
-            bid = max(step, last - half)
-        else:
-            # A few cents wide for typical prices, one tick for penny stocks.
-            step = tick(last)
-            half = max(step, (last * Decimal("0.0001")).quantize(step, rounding=ROUND_HALF_UP))
-            bid = max(tick(last), last - half)
+        bid, ask = spread(asset, last)
         at = minute_start(minute_of(moment)) if self._pins.get(asset.symbol) is None else moment
-        return Quote(bid=bid, ask=last + half, last=last, at=at)
+        return Quote(bid=bid, ask=ask, last=last, at=at)
+
+    def walk_quote(self, asset: Asset, minute: int) -> Quote:
+        """The walk's quote at the start of `minute`, pins ignored: what market-data history shows."""
+        return walk_quote(asset, minute)
+
+
+def round_for(asset: Asset, price: Decimal) -> Decimal:
+    """A price on the asset's tick: its price increment for crypto, a cent (or 1/100 cent) for stocks."""
+    if asset.is_crypto and asset.price_increment is not None:
+        return price.quantize(asset.price_increment, rounding=ROUND_HALF_UP)
+    return round_price(price)
+
+
+def walk_price(asset: Asset, minute: int) -> Decimal:
+    return round_for(asset, walk(asset.symbol, asset.base_price, minute))
+
+
+@lru_cache(maxsize=65536)
+def walk_quote(asset: Asset, minute: int) -> Quote:
+    last = walk_price(asset, minute)
+    bid, ask = spread(asset, last)
+    return Quote(bid=bid, ask=ask, last=last, at=minute_start(minute))
+
+
+def spread(asset: Asset, last: Decimal) -> tuple[Decimal, Decimal]:
+    """Bid and ask around `last`: a few cents wide for typical stock prices, one tick for penny stocks,
+    0.05% either side for crypto."""
+    if asset.is_crypto:
+        step = asset.price_increment or Decimal("0.01")
+        half = max(step, (last * Decimal("0.0005")).quantize(step, rounding=ROUND_CEILING))
+        return max(step, last - half), last + half
+    step = tick(last)
+    half = max(step, (last * Decimal("0.0001")).quantize(step, rounding=ROUND_HALF_UP))
+    return max(step, last - half), last + half

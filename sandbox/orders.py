@@ -14,7 +14,6 @@ from sandbox.decimals import dec_str, opt_str
 OPEN_STATUSES = frozenset(
     {"new", "accepted", "pending_new", "partially_filled", "held", "done_for_day", "pending_cancel"}
 )
-CLOSED_STATUSES = frozenset({"filled", "canceled", "expired", "replaced", "rejected", "suspended", "stopped"})
 
 
 @dataclass

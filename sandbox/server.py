@@ -2,46 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from typing import Any
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from sandbox import admin, marketdata, trading
+from sandbox import admin, cryptodata, stockdata, stream, trading
 from sandbox.errors import ApiError
 from sandbox.faults import Fault
-from sandbox.portfolio import Account
+from sandbox.http import error_response
 from sandbox.ratelimit import Admission
 from sandbox.state import Sandbox
 
 UNAUTHORIZED = ApiError(401, 40110000, "unauthorized.")
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body), status=status, headers=headers, mimetype="application/json")
-
-
-def error_response(error: ApiError, headers: dict[str, str] | None = None) -> Response:
-    return json_response(error.body(), error.status, headers)
-
-
-def current_account() -> Account:
-    account: Account = g.account
-    return account
-
-
-def request_json() -> Any:
-    """The JSON body; an empty body is an empty object, a malformed one is a 400."""
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        return {}
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise ApiError(400, 40010000, "request body format is invalid") from None
 
 
 def create_app(sandbox: Sandbox) -> Flask:
@@ -57,8 +31,12 @@ def create_app(sandbox: Sandbox) -> Flask:
         g.key = None
         if request.path.startswith("/_sandbox") or request.routing_exception is not None:
             return None
-        key = request.headers.get("APCA-API-KEY-ID")
-        account = sandbox.authenticate(key, request.headers.get("APCA-API-SECRET-KEY"))
+        if request.path == stream.PATH:
+            return None  # the stream authenticates in-band, with the client's first message
+        key, secret = request.headers.get("APCA-API-KEY-ID"), request.headers.get("APCA-API-SECRET-KEY")
+        if key is None and secret is None and request.path.startswith(cryptodata.PREFIX):
+            return None  # Alpaca serves crypto data without credentials (and without a key's rate limit)
+        account = sandbox.authenticate(key, secret)
         if account is None:
             return error_response(UNAUTHORIZED)
         g.account, g.key = account, account.spec.key
@@ -113,8 +91,10 @@ def create_app(sandbox: Sandbox) -> Flask:
         return error_response(ApiError(500, 50010000, "internal server error occurred"))
 
     trading.register(app, sandbox)
-    marketdata.register(app, sandbox)
+    stockdata.register(app, sandbox)
+    cryptodata.register(app, sandbox)
     admin.register(app, sandbox)
+    stream.register(app, sandbox)
     return app
 
 

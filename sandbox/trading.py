@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from sandbox import liquidation, server, views
+from sandbox import history, http, liquidation, views
 from sandbox.errors import ApiError, invalid, not_found
 from sandbox.rules import parse_bool
 from sandbox.state import Sandbox
@@ -39,25 +39,25 @@ def _date_arg(name: str, default: date) -> date:
 
 def register(app: Flask, sandbox: Sandbox) -> None:
     broker = sandbox.broker
-    respond = server.json_response
+    respond = http.json_response
 
     @app.get("/v2/account")
     def account() -> Response:
         with broker.lock:
             now = sandbox.now()
-            return respond(views.account_json(broker, server.current_account(), now))
+            return respond(views.account_json(broker, http.current_account(), now))
 
     @app.get("/v2/account/configurations")
     def configurations() -> Response:
-        return respond(server.current_account().configuration)
+        return respond(http.current_account().configuration)
 
     @app.patch("/v2/account/configurations")
     def patch_configurations() -> Response:
-        body = server.request_json()
+        body = http.request_json()
         if not isinstance(body, dict):
             raise ApiError(400, 40010000, "request body format is invalid")
         with broker.lock:
-            config = server.current_account().configuration
+            config = http.current_account().configuration
             updates: dict[str, Any] = {}
             for key, value in body.items():
                 if value is None or key not in config:
@@ -95,9 +95,9 @@ def register(app: Flask, sandbox: Sandbox) -> None:
 
     @app.post("/v2/orders")
     def submit() -> Response:
-        body = server.request_json()
+        body = http.request_json()
         with broker.lock:
-            order = broker.submit(server.current_account(), body, sandbox.now())
+            order = broker.submit(http.current_account(), body, sandbox.now())
             legs = broker.book.legs(order) if order.leg_ids else None
             return respond(order.to_json(legs))
 
@@ -119,7 +119,7 @@ def register(app: Flask, sandbox: Sandbox) -> None:
         after, until = views.time_param(request.args, "after"), views.time_param(request.args, "until")
         with broker.lock:
             sandbox.now()
-            key = server.current_account().spec.key
+            key = http.current_account().spec.key
             found = broker.book.query(
                 key, status, after, until, side, symbols, nested, direction == "asc", min(int(raw_limit), 500)
             )
@@ -132,7 +132,7 @@ def register(app: Flask, sandbox: Sandbox) -> None:
             raise invalid("client_order_id is required")
         with broker.lock:
             sandbox.now()
-            order = broker.book.by_client_id(server.current_account().spec.key, client_id)
+            order = broker.book.by_client_id(http.current_account().spec.key, client_id)
             if order is None:
                 raise not_found("order not found")
             return respond(order.to_json(broker.book.legs(order) if order.leg_ids else None))
@@ -142,40 +142,40 @@ def register(app: Flask, sandbox: Sandbox) -> None:
         nested = parse_bool(request.args.get("nested", "false"))
         with broker.lock:
             sandbox.now()
-            order = broker.book.get(server.current_account().spec.key, order_id)
+            order = broker.book.get(http.current_account().spec.key, order_id)
             if order is None:
                 raise not_found("order not found")
             return respond(order.to_json(broker.book.legs(order) if nested and order.leg_ids else None))
 
     @app.patch("/v2/orders/<order_id>")
     def replace(order_id: str) -> Response:
-        body = server.request_json()
+        body = http.request_json()
         with broker.lock:
-            order = broker.replace(server.current_account(), order_id, body, sandbox.now())
+            order = broker.replace(http.current_account(), order_id, body, sandbox.now())
             return respond(order.to_json())
 
     @app.delete("/v2/orders/<order_id>")
     def cancel(order_id: str) -> Response:
         with broker.lock:
-            broker.cancel(server.current_account(), order_id, sandbox.now())
+            broker.cancel(http.current_account(), order_id, sandbox.now())
         return Response(status=204)
 
     @app.delete("/v2/orders")
     def cancel_all() -> Response:
         with broker.lock:
-            return respond(broker.cancel_all(server.current_account(), sandbox.now()), 207)
+            return respond(broker.cancel_all(http.current_account(), sandbox.now()), 207)
 
     @app.get("/v2/positions")
     def positions() -> Response:
         with broker.lock:
             now = sandbox.now()
-            return respond(views.positions_json(broker, server.current_account(), now))
+            return respond(views.positions_json(broker, http.current_account(), now))
 
     @app.get("/v2/positions/<path:symbol_or_id>")
     def position(symbol_or_id: str) -> Response:
         with broker.lock:
             now = sandbox.now()
-            account = server.current_account()
+            account = http.current_account()
             asset = sandbox.universe.find(symbol_or_id)
             found = account.positions.get(asset.symbol) if asset else None
             if found is None:
@@ -187,7 +187,7 @@ def register(app: Flask, sandbox: Sandbox) -> None:
         args = {k: v for k, v in request.args.items() if k in ("qty", "percentage")}
         with broker.lock:
             order = liquidation.close_position(
-                broker, server.current_account(), symbol_or_id, args, sandbox.now()
+                broker, http.current_account(), symbol_or_id, args, sandbox.now()
             )
             return respond(order.to_json())
 
@@ -196,7 +196,7 @@ def register(app: Flask, sandbox: Sandbox) -> None:
         cancel_orders = parse_bool(request.args.get("cancel_orders", "false"))
         with broker.lock:
             return respond(
-                liquidation.close_all(broker, server.current_account(), cancel_orders, sandbox.now()), 207
+                liquidation.close_all(broker, http.current_account(), cancel_orders, sandbox.now()), 207
             )
 
     @app.get("/v2/account/activities")
@@ -205,7 +205,16 @@ def register(app: Flask, sandbox: Sandbox) -> None:
         with broker.lock:
             sandbox.now()
             args = dict(request.args.items())
-            return respond(views.activities_json(server.current_account(), args, activity_type))
+            return respond(views.activities_json(http.current_account(), args, activity_type))
+
+    @app.get("/v2/account/portfolio/history")
+    def portfolio_history() -> Response:
+        with broker.lock:
+            now = sandbox.now()
+            args = dict(request.args.items())
+            return respond(
+                history.portfolio_history(http.current_account(), broker.market, sandbox.universe, args, now)
+            )
 
     @app.get("/v2/clock")
     def clock() -> Response:
