@@ -60,6 +60,9 @@ def _schemas() -> tuple[Refs, dict[str, Any]]:
             wanted.append((route.body, "validation"))
     refs, definitions = models_json_schema(list(dict.fromkeys(wanted)), ref_template=REF)
     schemas: dict[str, Any] = definitions.get("$defs", {})
+    for name, schema in schemas.items():
+        if name.endswith(("-Input", "-Output")):
+            schema["title"] = name  # generated clients name models by title: the two forms must differ
     return refs, schemas
 
 

@@ -73,7 +73,9 @@ def create_app() -> flask.Flask:
 
     @app.route(f"{BASE_PATH}/openapi.json", methods=["GET"])
     def openapi() -> Any:
-        return flask.jsonify(document())
+        response = flask.jsonify(document())
+        response.headers["X-Request-Id"] = request_id_of(flask.request)
+        return response
 
     @app.route(BASE_PATH, methods=methods, defaults={"rest": ""})
     @app.route(f"{BASE_PATH}/<path:rest>", methods=methods)

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from shared.account import AccountReads
+from shared.alpaca.assets import Assets
 from shared.alpaca.client import AlpacaClient
 from shared.alpaca.credentials import AlpacaCredentials
 from shared.audit import AuditLog
@@ -112,7 +113,8 @@ def wire(
     checks = RiskChecks(AlpacaMarket(alpaca))
     records = OrderRecords(audit)
     outcomes = Outcomes(audit, records)
-    desk = OrderDesk(alpaca, audit, records, outcomes, Reconciler(alpaca, outcomes), risk, checks, clock)
+    reconciler = Reconciler(alpaca, outcomes)
+    desk = OrderDesk(alpaca, audit, records, outcomes, reconciler, Assets(alpaca, clock), risk, checks, clock)
     exits = Exits(alpaca, audit, risk, checks, OpenCloses(audit, alpaca, clock), clock)
     gateway = Gateway(
         settings=settings,

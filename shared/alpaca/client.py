@@ -154,8 +154,11 @@ class AlpacaClient:
     def calendar(self, start: str, end: str) -> list[dict[str, Any]]:
         return list(self.request("GET", "/v2/calendar", params={"start": start, "end": end}))
 
-    def asset(self, symbol: str) -> dict[str, Any]:
-        return dict(self.request("GET", _path("/v2/assets/{}", symbol)))
+    def asset(
+        self, symbol: str, *, priority: Priority = Priority.READ, deadline: Deadline | None = None
+    ) -> dict[str, Any]:
+        path = _path("/v2/assets/{}", position_symbol(symbol))
+        return dict(self.request("GET", path, priority=priority, deadline=deadline))
 
     def positions(self) -> list[dict[str, Any]]:
         return list(self.request("GET", "/v2/positions"))
@@ -221,6 +224,15 @@ class AlpacaClient:
         path = _path("/v2/stocks/{}/quotes/latest", symbol)
         body = self.request("GET", path, data=True, priority=priority, deadline=deadline)
         return dict(body.get("quote") or {})
+
+    def latest_crypto_quote(
+        self, pair: str, *, priority: Priority = Priority.READ, deadline: Deadline | None = None
+    ) -> dict[str, Any]:
+        """The latest quote of a crypto pair, named as Alpaca's data API names it (`BTC/USD`)."""
+        params = {"symbols": pair}
+        path = "/v1beta3/crypto/us/latest/quotes"
+        body = self.request("GET", path, params=params, data=True, priority=priority, deadline=deadline)
+        return dict((body.get("quotes") or {}).get(pair) or {})
 
 
 def _path(template: str, *segments: str) -> str:

@@ -8,20 +8,21 @@ from typing import Any
 
 from pydantic_core import PydanticCustomError
 
+from shared.alpaca.assets import Assets
 from shared.alpaca.client import AlpacaClient
 from shared.alpaca.errors import sent_without_answer
 from shared.audit import AuditLog, Event
 from shared.auth.callers import Caller
 from shared.clock import Clock
 from shared.deadline import TRADE_SECONDS, Deadline
-from shared.errors import BadRequest, Conflict, GatewayError, NothingSent, Unprocessable
+from shared.errors import Conflict, GatewayError, NothingSent
 from shared.firestore import Duplicate
 from shared.limits.order_rate import rate_counter
 from shared.orders.outcomes import Outcome, Outcomes, Ticket, denial_fields, error_fields, replay
 from shared.orders.reconciler import LOOKUP_RESERVE_SECONDS, Reconciler
 from shared.orders.record import KeySource, OrderRecord, OrderState
 from shared.orders.request import OrderRequest
-from shared.orders.rules import check_client_order_id
+from shared.orders.rules import check_client_order_id, rule_error
 from shared.orders.store import OrderRecords, order_doc_id
 from shared.risk.checks import Denied, RiskChecks
 from shared.risk.store import RiskStore
@@ -39,6 +40,7 @@ class OrderDesk:
         records: OrderRecords,
         outcomes: Outcomes,
         reconciler: Reconciler,
+        assets: Assets,
         risk: RiskStore,
         checks: RiskChecks,
         clock: Clock,
@@ -49,6 +51,7 @@ class OrderDesk:
         self._records = records
         self._outcomes = outcomes
         self._reconciler = reconciler
+        self._assets = assets
         self._risk = risk
         self._checks = checks
         self._clock = clock
@@ -62,8 +65,14 @@ class OrderDesk:
         """Key, check, claim, send, settle. Raises only before the claim or when nothing was sent."""
         deadline = Deadline(self._clock, TRADE_SECONDS)
         key, source = self._key(order, idempotency_key)
+        settings = self._risk.current()  # Firestore first: with it down nothing reaches the broker
         order = order.with_client_order_id(key)
-        settings = self._risk.current()
+        asset = self._assets.find(order.symbol, deadline)
+        if asset is not None:
+            try:
+                order = order.for_asset(asset.asset_class, asset.symbol)
+            except PydanticCustomError as exc:
+                raise rule_error(exc) from exc
         denial: Denied | None = None
         try:
             self._checks.check_order(order, settings, self._clock.now(), deadline)
@@ -120,8 +129,7 @@ class OrderDesk:
             try:
                 check_client_order_id(header)
             except PydanticCustomError as exc:
-                kind = BadRequest if exc.type.startswith("invalid_") else Unprocessable
-                raise kind(f"Idempotency-Key: {exc.message()}", reason=exc.type) from exc
+                raise rule_error(exc, "Idempotency-Key: ") from exc
             return header, "idempotency_key"
         return uuid.uuid4().hex, "generated"
 

@@ -7,11 +7,11 @@ import json
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator, model_validator
 
 from shared.decimals import Notional, Percent, Price, Quantity
 from shared.identifiers import Symbol
-from shared.orders.rules import RULES, check_client_order_id, check_price
+from shared.orders.rules import RULES, asset_class_of, check_client_order_id, check_price
 
 
 class Side(StrEnum):
@@ -103,11 +103,33 @@ class OrderRequest(BaseModel):
             check_client_order_id(value)
         return value
 
+    _asset_class: str | None = PrivateAttr(default=None)
+    _asset_symbol: str | None = PrivateAttr(default=None)
+
     @model_validator(mode="after")
     def _rules(self) -> OrderRequest:
         for rule in RULES:
             rule(self)
         return self
+
+    @property
+    def asset_class(self) -> str | None:
+        """The asset's class once known (`for_asset`), else what the symbol's shape tells, if anything."""
+        return self._asset_class or asset_class_of(self.symbol)
+
+    @property
+    def asset_symbol(self) -> str:
+        """The asset's own symbol once known (`BTC/USD` for an order on `BTCUSD`), else the order's."""
+        return self._asset_symbol or self.symbol
+
+    def for_asset(self, asset_class: str, asset_symbol: str) -> OrderRequest:
+        """This order with its asset known, checked again by the rules that depend on its class.
+        Raises PydanticCustomError, as validation does."""
+        order = self.model_copy()
+        order._asset_class, order._asset_symbol = asset_class, asset_symbol
+        for rule in RULES:
+            rule(order)
+        return order
 
     @property
     def is_fractional(self) -> bool:

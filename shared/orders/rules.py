@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic_core import PydanticCustomError
 
+from shared.errors import BadRequest, GatewayError, Unprocessable
 from shared.identifiers import check_client_order_id_characters
 
 if TYPE_CHECKING:
@@ -25,13 +26,20 @@ def broken(rule: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(rule, message)
 
 
-def asset_class_of(symbol: str) -> str:
-    """Alpaca's asset class from the symbol's shape: `BTC/USD` is crypto, an OCC symbol an option."""
+def rule_error(exc: PydanticCustomError, prefix: str = "") -> GatewayError:
+    """A rule raised outside model validation, as validation would answer it: `invalid_*` is 400."""
+    kind = BadRequest if exc.type.startswith("invalid_") else Unprocessable
+    return kind(f"{prefix}{exc.message()}", reason=exc.type)
+
+
+def asset_class_of(symbol: str) -> str | None:
+    """What the symbol's shape alone tells: `BTC/USD` is crypto, an OCC symbol an option; any other
+    symbol (`AAPL`, or `BTCUSD`) is known only from its asset (shared/alpaca/assets.py)."""
     if "/" in symbol:
         return "crypto"
     if _OPTION_SYMBOL.match(symbol):
         return "us_option"
-    return "us_equity"
+    return None
 
 
 def check_price(name: str, value: Decimal | None) -> None:
@@ -57,7 +65,7 @@ def check_quantity(order: OrderRequest) -> None:
         raise broken("qty_must_be_positive", "qty must be > 0")
     if order.notional is not None and order.notional < MIN_NOTIONAL:
         raise broken("notional_too_small", "notional must be >= 1.00")
-    if order.is_fractional and asset_class_of(order.symbol) == "us_equity":
+    if order.is_fractional and order.asset_class == "us_equity":
         if order.time_in_force != "day":
             raise broken("fractional_day_only", "fractional and notional orders must be DAY orders")
         if order.order_class != "simple":
@@ -148,7 +156,7 @@ def check_legs(order: OrderRequest) -> None:
 
 def check_asset_class(order: OrderRequest) -> None:
     """Crypto: market, limit or stop_limit, GTC or IOC, simple only. Options: market or limit, DAY."""
-    asset = asset_class_of(order.symbol)
+    asset = order.asset_class
     if asset == "crypto":
         if order.type not in ("market", "limit", "stop_limit"):
             raise broken("crypto_order_type", "crypto orders must be market, limit or stop_limit")

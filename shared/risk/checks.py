@@ -10,7 +10,6 @@ from shared.deadline import Deadline
 from shared.errors import Forbidden, NotFound, Unavailable
 from shared.limits.protocol import Priority
 from shared.orders.request import OrderRequest, OrderType
-from shared.orders.rules import asset_class_of
 from shared.risk.settings import RiskSettings, TradingState
 
 
@@ -19,7 +18,11 @@ class Market(Protocol):
 
     def position_qty(self, symbol: str, deadline: Deadline | None = None) -> Decimal: ...
 
-    def price(self, symbol: str, side: str, deadline: Deadline | None = None) -> Decimal: ...
+    def price(
+        self, symbol: str, side: str, deadline: Deadline | None = None, crypto: bool = False
+    ) -> Decimal:
+        """`symbol` in the data API's form (`BTC/USD` for crypto)."""
+        ...
 
 
 class Denied(Forbidden):
@@ -45,7 +48,7 @@ class RiskChecks:
             raise _deny("symbol_denied", f"{symbol} is on the denylist", symbol=symbol)
         if settings.symbol_allowlist and symbol not in settings.symbol_allowlist:
             raise _deny("symbol_not_allowed", f"{symbol} is not on the allowlist", symbol=symbol)
-        asset_class = asset_class_of(symbol)
+        asset_class = order.asset_class or "us_equity"
         if settings.allowed_asset_classes and asset_class not in settings.allowed_asset_classes:
             raise _deny("asset_class_not_allowed", f"{asset_class} orders are not allowed")
 
@@ -95,7 +98,8 @@ class RiskChecks:
             return order.limit_price
         if order.type == OrderType.STOP and order.stop_price is not None:
             return order.stop_price
-        return self._market.price(symbol, order.side.value, deadline)
+        crypto = order.asset_class == "crypto"
+        return self._market.price(order.asset_symbol, order.side.value, deadline, crypto)
 
 
 def _qty_of(notional: Decimal | None, price: Decimal | None) -> Decimal | None:
@@ -132,9 +136,12 @@ class AlpacaMarket:
         qty = abs(Decimal(str(raw.get("qty") or "0")))
         return -qty if raw.get("side") == "short" else qty
 
-    def price(self, symbol: str, side: str, deadline: Deadline | None = None) -> Decimal:
+    def price(
+        self, symbol: str, side: str, deadline: Deadline | None = None, crypto: bool = False
+    ) -> Decimal:
+        read = self._alpaca.latest_crypto_quote if crypto else self._alpaca.latest_quote
         try:
-            quote = self._alpaca.latest_quote(symbol, priority=self._priority, deadline=deadline)
+            quote = read(symbol, priority=self._priority, deadline=deadline)
         except NotFound as exc:
             raise Unavailable("no quote to value the order", reason="price_unavailable") from exc
         far, near = ("ap", "bp") if side == "buy" else ("bp", "ap")

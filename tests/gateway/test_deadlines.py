@@ -1,6 +1,6 @@
-"""Every answer on time: one deadline per request, shared by retries and lookups, against a broker that
-accepts connections and never answers. Time is an injected ManualClock that the hanging broker moves by
-each attempt's timeout, so these tests are exact and take no real time."""
+"""Every answer on time, through the entry points: one deadline per request, shared by retries and lookups,
+against a broker that accepts connections and never answers. Time is an injected ManualClock that the
+hanging broker moves by each attempt's timeout, so these tests are exact and take no real time."""
 
 from __future__ import annotations
 
@@ -10,31 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.alpaca.client import AlpacaClient
 from shared.clock import ManualClock
-from shared.deadline import READ_SECONDS, TRADE_SECONDS, Deadline
-from shared.errors import UpstreamTimeout
+from shared.deadline import READ_SECONDS, TRADE_SECONDS
 from shared.limits.protocol import Unlimited
 from tests.gateway.conftest import call_entry
-from tests.gateway.test_alpaca_client import START, client_for
+from tests.support.alpaca import START, HangingBroker
 
 ORDER = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market", "time_in_force": "day"}
-
-
-class HangingBroker:
-    """Takes every request and never answers: each attempt costs exactly the read timeout it was given."""
-
-    def __init__(self, clock: ManualClock) -> None:
-        self._clock = clock
-        self.timeouts: list[float] = []
-        self.requests: list[str] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        read = float(request.extensions["timeout"]["read"])
-        self.timeouts.append(read)
-        self.requests.append(f"{request.method} {request.url.path}")
-        self._clock.advance(read)
-        raise httpx.ReadTimeout("no answer", request=request)
 
 
 @pytest.fixture
@@ -48,45 +30,18 @@ def broker(clock: ManualClock) -> HangingBroker:
 
 
 @pytest.fixture
-def client(broker: HangingBroker, clock: ManualClock) -> AlpacaClient:
-    return client_for(broker, clock)
-
-
-def test_read_from_a_hanging_broker_gives_up_within_the_read_deadline(
-    client: AlpacaClient, clock: ManualClock
-) -> None:
-    """Retries included, a GET spends at most READ_SECONDS before it answers with a timeout."""
-    with pytest.raises(UpstreamTimeout):
-        client.account()
-    assert clock.now() - START <= READ_SECONDS
-
-
-def test_read_retries_each_get_only_what_is_left_of_the_deadline(
-    broker: HangingBroker, clock: ManualClock
-) -> None:
-    """With 2 s per attempt, the third attempt is cut to what is left of the 5 s, not a fresh 2 s."""
-    with pytest.raises(UpstreamTimeout):
-        client_for(broker, clock, timeout=2.0).account()
-    assert broker.timeouts[:2] == [2.0, 2.0]
-    assert len(broker.timeouts) == 3 and broker.timeouts[2] < 2.0
-    assert clock.now() - START <= READ_SECONDS
-
-
-def test_order_send_keeps_back_time_for_its_lookup(
-    client: AlpacaClient, broker: HangingBroker, clock: ManualClock
-) -> None:
-    """The POST may use the order deadline less the lookup's reserve, and is never retried."""
-    with pytest.raises(UpstreamTimeout):
-        client.place_order(ORDER, deadline=Deadline(clock, TRADE_SECONDS), reserve=0.5)
-    assert broker.timeouts == [TRADE_SECONDS - 0.5]
-
-
-@pytest.fixture
 def hanging_gateway(
     make_gateway: Callable[..., Any], broker: HangingBroker, clock: ManualClock, sandbox: Any
 ) -> Any:
-    """The gateway on the emulator with every broker call hanging; its clock is the manual one."""
-    http = httpx.Client(transport=httpx.MockTransport(broker), timeout=8.0)
+    """The gateway on the emulator with every broker call hanging but the asset lookup (so an order gets
+    as far as its send); its clock is the manual one."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/v2/assets/"):
+            return httpx.Response(200, json={"symbol": "AAPL", "class": "us_equity"})
+        return broker(request)
+
+    http = httpx.Client(transport=httpx.MockTransport(handle), timeout=8.0)
     return make_gateway(http=http, clock=clock, limiter=Unlimited())
 
 

@@ -12,12 +12,13 @@ import pytest
 
 from shared.app import Gateway, build, install
 from shared.clock import ManualClock
+from shared.config import Settings
 from shared.errors import RateLimited
 from shared.limits.protocol import Priority
 from shared.orders.desk import STALE_PENDING_SECONDS
 from shared.orders.store import order_doc_id
-from tests.gateway.conftest import TRADING_NOW
-from tests.orders.conftest import events, place, records, settings_for, upstream_orders
+from tests.orders.conftest import events, place, records, upstream_orders
+from tests.support.env import TRADING_NOW
 
 BUY = {"symbol": "AAPL", "side": "buy", "qty": "1"}
 POST_ORDERS = {"method": "POST", "path": "/v2/orders"}
@@ -112,7 +113,8 @@ class CrashBeforeSend(httpx.BaseTransport):
 
 
 class RefuseOnce:
-    """A limiter that grants every slot but the `nth`, which it refuses as if the budget were spent."""
+    """A limiter that grants every slot but the `nth`, which it refuses as if the budget were spent.
+    An order's slots: its asset's lookup (1), the send (2), the lookup after a lost answer (3)."""
 
     def __init__(self, nth: int) -> None:
         self._nth = nth
@@ -128,14 +130,12 @@ class RefuseOnce:
 
 
 @pytest.fixture
-def custom_gateway(
-    sandbox: Any, db: Any, firestore_project: str, firestore_emulator: str
-) -> Iterator[Callable[..., Gateway]]:
+def custom_gateway(sandbox: Any, db: Any, order_settings: Settings) -> Iterator[Callable[..., Gateway]]:
     """Build and install a gateway on the sandbox (frozen in trading hours) with the given parts."""
     sandbox.set_clock(TRADING_NOW, frozen=True)
 
     def make(**parts: Any) -> Gateway:
-        instance = build(settings_for(sandbox, firestore_project, firestore_emulator), db=db, **parts)
+        instance = build(order_settings, db=db, **parts)
         install(instance)
         return instance
 
@@ -166,7 +166,7 @@ def test_lookup_refused_by_our_limiter_is_recorded_as_why_the_order_is_open(
     custom_gateway: Callable[..., Gateway], sandbox: Any, db: Any
 ) -> None:
     """A 500, then our limiter refuses the lookup: unresolved with the refusal as its reason, not lost."""
-    custom_gateway(limiter=RefuseOnce(nth=2))
+    custom_gateway(limiter=RefuseOnce(nth=3))
     sandbox.fault(**POST_ORDERS, status=500, count=1)
     reply = place({**BUY, "client_order_id": "lookup-refused"})
     assert (reply.status, reply.body["reason"]) == (202, "answer_lost"), reply.text
@@ -178,7 +178,7 @@ def test_repeat_after_a_refused_lookup_places_the_order_the_broker_never_saw(
     custom_gateway: Callable[..., Gateway], sandbox: Any, db: Any
 ) -> None:
     """The refused lookup proved nothing; the repeat asks again, learns of no order, and sends it once."""
-    custom_gateway(limiter=RefuseOnce(nth=2))
+    custom_gateway(limiter=RefuseOnce(nth=3))
     sandbox.fault(**POST_ORDERS, status=500, count=1)
     assert place({**BUY, "client_order_id": "lookup-refused"}).status == 202
     again = place({**BUY, "client_order_id": "lookup-refused"})
