@@ -9,11 +9,11 @@ from contextlib import ExitStack
 import httpx
 
 from infra.stack import Service, start_emulator, start_sandbox
+from tests.support import env
+from tests.support.env import DEV_TOKEN as DEV_TOKEN  # re-exported: the benchmarks authenticate with it
+from tests.support.env import TRADING_NOW
 
-TRADING_NOW = "2026-11-17T15:00:00Z"  # a Tuesday, 10:00 ET
-KEY, SECRET = "sandbox-key", "sandbox-secret"
-DEV_TOKEN = "dev-token"
-SANDBOX_HEADERS = {"APCA-API-KEY-ID": KEY, "APCA-API-SECRET-KEY": SECRET}
+SANDBOX_HEADERS = {"APCA-API-KEY-ID": env.SANDBOX_KEY, "APCA-API-SECRET-KEY": env.SANDBOX_SECRET}
 
 
 def emulator(stack: ExitStack) -> str:
@@ -38,12 +38,4 @@ def market_sandbox(stack: ExitStack, aapl_price: str) -> Service:
 
 def gateway_env(sandbox_url: str, emulator_host: str) -> dict[str, str]:
     """A function's environment: the sandbox's keys, the emulator on a fresh project, the dev token."""
-    return {
-        "ALPACA_BASE_URL": sandbox_url,
-        "ALPACA_DATA_URL": sandbox_url,
-        "ALPACA_API_KEY": KEY,
-        "ALPACA_SECRET_KEY": SECRET,
-        "FIRESTORE_EMULATOR_HOST": emulator_host,
-        "GOOGLE_CLOUD_PROJECT": f"bench-{uuid.uuid4().hex[:10]}",
-        "GATEWAY_DEV_TOKEN": DEV_TOKEN,
-    }
+    return env.gateway_env(sandbox_url, emulator_host, f"bench-{uuid.uuid4().hex[:10]}")

@@ -12,9 +12,11 @@ import httpx
 import pytest
 
 from infra.stack import Service, start_emulator, start_sandbox
+from tests.support.env import SANDBOX_KEY as SANDBOX_KEY  # re-exported: tests/sandbox imports them from here
+from tests.support.env import SANDBOX_SECRET as SANDBOX_SECRET
+from tests.support.sandbox import Sandbox
 
-SANDBOX_KEY = "sandbox-key"
-SANDBOX_SECRET = "sandbox-secret"
+pytest_plugins = ("tests.support.firestore",)  # the `dead_firestore` fixture
 
 
 @pytest.fixture(scope="session")
@@ -52,44 +54,6 @@ def db(firestore_project: str) -> Any:
     from google.cloud import firestore
 
     return firestore.Client(project=firestore_project)
-
-
-class Sandbox:
-    """The sandbox broker process with helpers for its admin routes."""
-
-    def __init__(self, service: Service) -> None:
-        self.service = service
-        self.url = service.url
-        self.admin = httpx.Client(base_url=service.url, timeout=10.0)
-        self.key = SANDBOX_KEY
-        self.secret = SANDBOX_SECRET
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"APCA-API-KEY-ID": self.key, "APCA-API-SECRET-KEY": self.secret}
-
-    def client(self) -> httpx.Client:
-        """A plain httpx client on the trading API, authenticated as the default account."""
-        return httpx.Client(base_url=self.url, headers=self.headers, timeout=10.0)
-
-    def reset(self) -> None:
-        self.admin.post("/_sandbox/reset").raise_for_status()
-
-    def set_clock(self, now: str | None, frozen: bool = True) -> None:
-        self.admin.put("/_sandbox/clock", json={"now": now, "frozen": frozen}).raise_for_status()
-
-    def advance(self, seconds: float) -> None:
-        self.admin.post("/_sandbox/clock/advance", json={"seconds": seconds}).raise_for_status()
-
-    def set_price(self, symbol: str, price: str) -> None:
-        self.admin.put(f"/_sandbox/prices/{symbol}", json={"price": price}).raise_for_status()
-
-    def fault(self, **fault: Any) -> None:
-        self.admin.post("/_sandbox/faults", json=fault).raise_for_status()
-
-    def stats(self) -> dict[str, Any]:
-        body: dict[str, Any] = self.admin.get("/_sandbox/stats").json()
-        return body
 
 
 def generous_sandbox() -> Iterator[Service]:

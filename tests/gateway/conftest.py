@@ -16,11 +16,11 @@ import pytest
 from shared.app import Gateway, build, install
 from shared.config import Settings
 from tests.conftest import generous_sandbox
+from tests.support.env import DEV_TOKEN, GENEROUS_BUDGET, TRADING_NOW, gateway_env
+from tests.support.sandbox import Sandbox
 
 MAIN = str(Path(__file__).resolve().parents[2] / "main.py")
-DEV_TOKEN = "dev-token"
 READER_TOKEN = "reader-token-7f3a"
-TRADING_NOW = "2026-11-17T15:00:00Z"  # Tuesday 10:00 ET, regular hours
 AFTER_HOURS = "2026-11-17T09:00:00Z"  # Tuesday 04:00 ET, before the open
 
 CALLERS = json.dumps(
@@ -82,27 +82,23 @@ sandbox_service = pytest.fixture(scope="session", name="sandbox_service")(genero
 
 
 @pytest.fixture
-def gateway_env(sandbox: Any, firestore_project: str, firestore_emulator: str) -> dict[str, str]:
+def function_env(sandbox: Sandbox, firestore_project: str, firestore_emulator: str) -> dict[str, str]:
     """The environment a function would see, pointed at the sandbox and a fresh emulator project."""
-    return {
-        "ALPACA_BASE_URL": sandbox.url,
-        "ALPACA_DATA_URL": sandbox.url,
-        "ALPACA_API_KEY": sandbox.key,
-        "ALPACA_SECRET_KEY": sandbox.secret,
-        "GOOGLE_CLOUD_PROJECT": firestore_project,
-        "FIRESTORE_EMULATOR_HOST": firestore_emulator,
-        "GATEWAY_DEV_TOKEN": DEV_TOKEN,
-        "GATEWAY_CALLERS": CALLERS,
-        "RATE_LIMIT_PER_MINUTE": "100000",
-    }
+    return gateway_env(
+        sandbox.url,
+        firestore_emulator,
+        firestore_project,
+        GATEWAY_CALLERS=CALLERS,
+        RATE_LIMIT_PER_MINUTE=GENEROUS_BUDGET,
+    )
 
 
 @pytest.fixture
-def make_gateway(gateway_env: dict[str, str], db: Any) -> Iterator[Callable[..., Gateway]]:
-    """Build and install a gateway from `gateway_env` plus overrides (None removes a name) and parts."""
+def make_gateway(function_env: dict[str, str], db: Any) -> Iterator[Callable[..., Gateway]]:
+    """Build and install a gateway from `function_env` plus overrides (None removes a name) and parts."""
 
     def make(env: Mapping[str, str | None] | None = None, **parts: Any) -> Gateway:
-        merged = {**gateway_env, **(env or {})}
+        merged = {**function_env, **(env or {})}
         settings = Settings.from_mapping({k: v for k, v in merged.items() if v is not None})
         parts.setdefault("db", db)
         instance = build(settings, **parts)
@@ -122,12 +118,7 @@ def gateway(make_gateway: Callable[..., Gateway]) -> Gateway:
 
 
 @pytest.fixture
-def market_open(sandbox: Any) -> Any:
+def market_open(sandbox: Sandbox) -> Sandbox:
     """The sandbox frozen on a Tuesday at 10:00 ET."""
     sandbox.set_clock(TRADING_NOW, frozen=True)
     return sandbox
-
-
-def upstream_requests(sandbox: Any) -> int:
-    """Trading API requests the sandbox has counted for the default key."""
-    return int(sandbox.stats()["keys"].get(sandbox.key, {}).get("requests", 0))

@@ -14,7 +14,9 @@ from shared.app import install
 from shared.config import Settings
 from shared.errors import ConfigError
 from tests.gateway import seed_shapes as seed
-from tests.gateway.conftest import AFTER_HOURS, call_entry, upstream_requests
+from tests.gateway.conftest import AFTER_HOURS, call_entry
+from tests.support.env import TRADING_NOW
+from tests.support.sandbox import upstream_requests
 
 pytestmark = pytest.mark.usefixtures("gateway")
 
@@ -393,7 +395,7 @@ def test_clock_reports_the_broker_clock_with_seed_fields(market_open: Any) -> No
     seed.assert_shape(reply.body, seed.CLOCK)
     assert reply.body["is_open"] is True
     now = datetime.fromisoformat(reply.body["timestamp"])
-    assert now == datetime.fromisoformat("2026-11-17T15:00:00+00:00")
+    assert now == datetime.fromisoformat(TRADING_NOW)
     assert datetime.fromisoformat(reply.body["next_close"]) > now
 
 

@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from tests.gateway import seed_shapes as seed
-from tests.gateway.conftest import READER_TOKEN, TRADING_NOW, call_entry, upstream_requests
+from tests.gateway.conftest import READER_TOKEN, call_entry
+from tests.support.env import DEV_TOKEN, TRADING_NOW
+from tests.support.sandbox import upstream_requests
 
 pytestmark = pytest.mark.usefixtures("gateway")
 
@@ -53,14 +55,14 @@ def test_unknown_token_is_401_without_a_hint(sandbox: Any) -> None:
 def test_token_in_the_query_string_is_accepted_on_a_webhook_route(sandbox: Any) -> None:
     """Senders that cannot set headers may put the token in the query of POST /orders."""
     sandbox.set_clock(TRADING_NOW)
-    reply = call_entry("place_order", "POST", token=None, query={"token": "dev-token"}, json_body=ORDER)
+    reply = call_entry("place_order", "POST", token=None, query={"token": DEV_TOKEN}, json_body=ORDER)
     assert reply.status == 200, reply.text
 
 
 @pytest.mark.parametrize("target", ["get_clock", "get_risk", "list_audit"])
 def test_token_in_the_query_string_is_refused_off_the_webhook_routes(sandbox: Any, target: str) -> None:
     """A query token is for webhook senders only: other routes, admin ones included, answer 401."""
-    reply = call_entry(target, token=None, query={"token": "dev-token"})
+    reply = call_entry(target, token=None, query={"token": DEV_TOKEN})
     assert reply.status == 401, reply.text
     seed.assert_error(reply.body, 401, "missing_token")
 

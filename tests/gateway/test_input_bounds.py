@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from tests.gateway import seed_shapes as seed
-from tests.gateway.conftest import TRADING_NOW, call_entry, entry_client, upstream_requests
+from tests.gateway.conftest import call_entry, entry_client
+from tests.support.env import DEV_TOKEN, TRADING_NOW
+from tests.support.sandbox import upstream_requests
 
 ORDER = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market", "time_in_force": "day"}
 LIMIT = {**ORDER, "type": "limit", "limit_price": "100"}
@@ -116,7 +118,7 @@ def test_duplicate_keys_in_a_json_object_are_400(trading: Any) -> None:
 def test_body_that_is_not_declared_json_is_415(trading: Any, content_type: str | None) -> None:
     """A JSON route takes only application/json bodies; anything else is 415."""
     headers = {"Content-Type": content_type} if content_type else {}
-    client_headers = {"Authorization": "Bearer dev-token", **headers}
+    client_headers = {"Authorization": f"Bearer {DEV_TOKEN}", **headers}
     response = entry_client("place_order").post("/", data=json.dumps(ORDER), headers=client_headers)
     assert response.status_code == 415
     seed.assert_error(response.get_json(), 415, "unsupported_media_type")
@@ -125,7 +127,7 @@ def test_body_that_is_not_declared_json_is_415(trading: Any, content_type: str |
 @pytest.mark.parametrize("given", ["x" * 65, "caf\u00e9", "a b", "del\x7f", ""])
 def test_unruly_request_id_is_replaced_by_a_fresh_one(trading: Any, given: str) -> None:
     """X-Request-Id is echoed only when it is short printable ASCII without spaces."""
-    headers = {"Authorization": "Bearer dev-token", "X-Request-Id": given}
+    headers = {"Authorization": f"Bearer {DEV_TOKEN}", "X-Request-Id": given}
     response = entry_client("get_clock").get("/", headers=headers)
     echoed = response.headers["X-Request-Id"]
     assert echoed != given and len(echoed) == 32

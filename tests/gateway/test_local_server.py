@@ -12,7 +12,7 @@ import pytest
 
 from infra.stack import Service, answers, free_port, spawn
 from tests.gateway import seed_shapes as seed
-from tests.gateway.conftest import DEV_TOKEN, TRADING_NOW
+from tests.support.env import DEV_TOKEN, GENEROUS_BUDGET, TRADING_NOW, gateway_env
 
 BASE = "/api/alpaca"
 
@@ -24,16 +24,8 @@ def server_process(
     """`python -m infra.gateway_server` pointed at the sandbox and the emulator, logging to a file."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {
-        "ALPACA_BASE_URL": sandbox_service.url,
-        "ALPACA_DATA_URL": sandbox_service.url,
-        "ALPACA_API_KEY": "sandbox-key",
-        "ALPACA_SECRET_KEY": "sandbox-secret",
-        "FIRESTORE_EMULATOR_HOST": firestore_emulator,
-        "GOOGLE_CLOUD_PROJECT": f"local-{uuid.uuid4().hex[:10]}",
-        "GATEWAY_DEV_TOKEN": DEV_TOKEN,
-        "RATE_LIMIT_PER_MINUTE": "100000",
-    }
+    project = f"local-{uuid.uuid4().hex[:10]}"
+    env = gateway_env(sandbox_service.url, firestore_emulator, project, RATE_LIMIT_PER_MINUTE=GENEROUS_BUDGET)
     service = spawn(
         f"gateway-{port}",
         [sys.executable, "-m", "infra.gateway_server", "--port", str(port)],
@@ -177,3 +169,21 @@ def test_access_log_masks_a_query_token(server_process: Service) -> None:
     log = server_process.log_tail(200)
     assert "/api/alpaca/orders?token=***&x=1" in log
     assert secret not in log
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", f"{BASE}/openapi.json", 200),
+        ("GET", f"{BASE}/no-such-route", 404),
+        ("GET", "/elsewhere", 404),
+        ("PATCH", f"{BASE}/orders", 405),
+        ("TRACE", f"{BASE}/account", 405),
+    ],
+)
+def test_every_answer_carries_the_callers_request_id(
+    local_server: str, method: str, path: str, status: int
+) -> None:
+    """The id the caller sent comes back on the document, unknown routes and wrong methods too."""
+    response = httpx.request(method, local_server + path, headers={"X-Request-Id": "rid-42"}, timeout=20.0)
+    assert (response.status_code, response.headers.get("X-Request-Id")) == (status, "rid-42")

@@ -14,6 +14,7 @@ from shared.limits.protocol import Unlimited
 from tests.gateway import seed_shapes as seed
 from tests.gateway.conftest import call_entry
 from tests.gateway.fake_secret_manager import FakeSecretManager
+from tests.support.env import DEV_TOKEN, SANDBOX_KEY, SANDBOX_SECRET
 
 KEY, SECRET = "alpaca-api-key", "alpaca-secret-key"
 
@@ -47,7 +48,7 @@ def test_keys_come_from_secret_manager_when_the_env_has_none(
     assert secret_manager.projects == {firestore_project}
     config = call_entry("get_config")
     assert config.body["api_key_configured"] is True
-    assert "sandbox-key" not in config.text and "sandbox-secret" not in config.text
+    assert SANDBOX_KEY not in config.text and SANDBOX_SECRET not in config.text
 
 
 def test_secrets_are_cached_for_the_ttl_and_read_again_after(
@@ -123,7 +124,7 @@ def test_caller_registry_comes_from_the_gateway_callers_secret(
     make_gateway(secrets_env(secret_manager, GATEWAY_DEV_TOKEN=None, GATEWAY_CALLERS=None))
     assert call_entry("get_clock", token="tv-webhook-token").status == 200
     assert secret_manager.reads["gateway-callers"] >= 1
-    assert call_entry("get_clock", token="dev-token").status == 401
+    assert call_entry("get_clock", token=DEV_TOKEN).status == 401
     denied = call_entry("place_order", "POST", token="tv-webhook-token", json_body={"symbol": "AAPL"})
     assert denied.status == 403, denied.text
     seed.assert_error(denied.body, 403, "insufficient_scope")

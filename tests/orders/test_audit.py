@@ -6,17 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from shared.app import build, install
+from shared.config import Settings
 from shared.orders.store import order_doc_id
 from tests.gateway.conftest import call_entry
-from tests.orders.conftest import (
-    ADMIN_TOKEN,
-    events,
-    place,
-    records,
-    settings_for,
-    upstream_orders,
-    upstream_post_count,
-)
+from tests.orders.conftest import ADMIN_TOKEN, TRADER_TOKEN, events, place, records, upstream_orders
+from tests.support.env import TRADING_NOW
+from tests.support.sandbox import upstream_requests
 
 BUY = {"symbol": "AAPL", "side": "buy", "qty": "2"}
 
@@ -36,20 +31,20 @@ def test_placed_order_has_its_record_and_events(gateway: Any, sandbox: Any, db: 
 
 
 def test_firestore_down_answers_503_and_sends_nothing(
-    sandbox: Any, dead_firestore: Any, firestore_project: str, firestore_emulator: str
+    sandbox: Any, dead_firestore: Any, order_settings: Settings
 ) -> None:
     """With Firestore unreachable the order is refused with 503 and Retry-After; Alpaca sees no request."""
-    sandbox.set_clock("2026-11-17T15:00:00Z", frozen=True)
-    install(build(settings_for(sandbox, firestore_project, firestore_emulator), db=dead_firestore))
+    sandbox.set_clock(TRADING_NOW, frozen=True)
+    install(build(order_settings, db=dead_firestore))
     try:
-        before = upstream_post_count(sandbox)
+        before = upstream_requests(sandbox)
         reply = place({**BUY, "client_order_id": "down-1"})
     finally:
         install(None)
     assert reply.status == 503
     assert reply.body["error"] == "audit_unavailable"
     assert reply.headers["Retry-After"]
-    assert upstream_post_count(sandbox) == before
+    assert upstream_requests(sandbox) == before
     assert upstream_orders(sandbox) == []
 
 
@@ -87,7 +82,7 @@ def test_audit_listing_is_admin_only_and_pages_by_time(gateway: Any, sandbox: An
     """GET /audit needs the admin scope, lists events oldest first, and `since` continues a listing."""
     for n in range(3):
         place({**BUY, "client_order_id": f"p-{n}"})
-    trader = call_entry("list_audit", "GET", "/audit", token="trader-token-91c2")
+    trader = call_entry("list_audit", "GET", "/audit", token=TRADER_TOKEN)
     assert trader.status == 403
     page = call_entry("list_audit", "GET", "/audit", token=ADMIN_TOKEN, query={"limit": 4})
     assert page.status == 200

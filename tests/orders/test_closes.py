@@ -13,9 +13,11 @@ import pytest
 
 from shared.app import Gateway, build, install
 from shared.clock import ManualClock
+from shared.config import Settings
 from shared.orders.closes import IN_FLIGHT_SECONDS
-from tests.gateway.conftest import TRADING_NOW, call_entry
-from tests.orders.conftest import events, settings_for, upstream_orders
+from tests.gateway.conftest import call_entry
+from tests.orders.conftest import events, upstream_orders
+from tests.support.env import TRADING_NOW
 
 CLOSE_AAPL = "/api/alpaca/positions/AAPL/close"
 BOUGHT_AT = "2026-11-17T14:59:00Z"
@@ -28,9 +30,7 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def holding(
-    sandbox: Any, db: Any, firestore_project: str, firestore_emulator: str, clock: ManualClock
-) -> Iterator[Gateway]:
+def holding(sandbox: Any, db: Any, order_settings: Settings, clock: ManualClock) -> Iterator[Gateway]:
     """A gateway on the sandbox frozen in trading hours, holding 5 AAPL bought at the broker a minute
     earlier (outside the gateway, so only the time tells that buy from a liquidation)."""
     sandbox.set_clock(BOUGHT_AT, frozen=True)
@@ -38,7 +38,7 @@ def holding(
         order = {"symbol": "AAPL", "qty": "5", "side": "buy", "type": "market", "time_in_force": "day"}
         broker.post("/v2/orders", json=order).raise_for_status()
     sandbox.set_clock(TRADING_NOW, frozen=True)
-    instance = build(settings_for(sandbox, firestore_project, firestore_emulator), db=db, clock=clock)
+    instance = build(order_settings, db=db, clock=clock)
     install(instance)
     try:
         yield instance

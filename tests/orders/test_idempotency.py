@@ -57,12 +57,12 @@ def test_twenty_simultaneous_deliveries_place_exactly_one_order(gateway: Any, sa
 
 
 def test_rejected_outcome_is_replayed_too(gateway: Any, sandbox: Any) -> None:
-    """A broker rejection is stored: the repeat gets the same 4xx body without asking Alpaca again."""
+    """A broker rejection is stored: the repeat gets the same 422 body without asking Alpaca again."""
     sell = {"symbol": "NOSUCHX", "side": "buy", "qty": "5", "client_order_id": "no-asset"}
     sandbox_orders_before = len(upstream_orders(sandbox))
     first = place(sell)
     second = place(sell)
-    assert first.status >= 400
+    assert (first.status, first.body["error"]) == (422, "asset_not_found"), first.text
     assert (second.status, second.body) == (first.status, first.body)
     assert second.headers["Idempotent-Replayed"] == "true"
     assert len(upstream_orders(sandbox)) == sandbox_orders_before

@@ -22,26 +22,20 @@ from infra.stack import Service, start_function, start_sandbox
 from shared.app import wire
 from shared.config import Settings
 from shared.errors import GatewayError, RateLimited, Unavailable
+from tests.support.env import DEV_TOKEN, SANDBOX_KEY, gateway_env
 
 LIMIT, WINDOW, WINDOWS, PROCESSES, CLIENTS_PER_PROCESS = 20, 6.0, 4, 8, 4
 READ_WAIT = 0.5
 ORDER = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market", "time_in_force": "day"}
 
 
-def gateway_env(sandbox_url: str, emulator: str, project: str) -> dict[str, str]:
-    return {
-        "ALPACA_BASE_URL": sandbox_url,
-        "ALPACA_DATA_URL": sandbox_url,
-        "ALPACA_API_KEY": "sandbox-key",
-        "ALPACA_SECRET_KEY": "sandbox-secret",
-        "FIRESTORE_EMULATOR_HOST": emulator,
-        "GOOGLE_CLOUD_PROJECT": project,
-        "GATEWAY_DEV_TOKEN": "dev-token",
-        "RATE_LIMIT_PER_MINUTE": str(LIMIT),
-        "RATE_LIMIT_WINDOW_SECONDS": str(WINDOW),
-        "RATE_LIMIT_READ_WAIT_SECONDS": str(READ_WAIT),
-        "RATE_LIMIT_GUARD_SECONDS": "0.15",
-    }
+# The gateway at the sandbox's own limit, with a 0.15 s guard.
+LIMITER_ENV = {
+    "RATE_LIMIT_PER_MINUTE": str(LIMIT),
+    "RATE_LIMIT_WINDOW_SECONDS": str(WINDOW),
+    "RATE_LIMIT_READ_WAIT_SECONDS": str(READ_WAIT),
+    "RATE_LIMIT_GUARD_SECONDS": "0.15",
+}
 
 
 @pytest.mark.slow
@@ -49,13 +43,13 @@ def gateway_env(sandbox_url: str, emulator: str, project: str) -> dict[str, str]
 def test_many_instances_share_one_budget_with_no_429_and_near_full_use(firestore_emulator: str) -> None:
     """8 processes, 32 clients, 4 windows: no 429, no window over the limit, >= 95% served, orders pass."""
     sandbox = start_sandbox(rate_limit=LIMIT, rate_window=WINDOW)
-    env = gateway_env(sandbox.url, firestore_emulator, f"dist-{uuid.uuid4().hex[:10]}")
+    env = gateway_env(sandbox.url, firestore_emulator, f"dist-{uuid.uuid4().hex[:10]}", **LIMITER_ENV)
     functions: list[Service] = []
     try:
         with ThreadPoolExecutor(PROCESSES) as pool:
             functions = list(pool.map(lambda _: start_function("get_clock", env), range(PROCESSES)))
         outcomes, orders = drive(functions, sandbox.url, env)
-        stats = httpx.get(f"{sandbox.url}/_sandbox/stats", timeout=10).json()["keys"]["sandbox-key"]
+        stats = httpx.get(f"{sandbox.url}/_sandbox/stats", timeout=10).json()["keys"][SANDBOX_KEY]
     finally:
         for service in [*functions, sandbox]:
             service.stop()
@@ -78,7 +72,7 @@ def drive(functions: list[Service], sandbox_url: str, env: dict[str, str]) -> tu
     stop_at = [float("inf")]
 
     def client(url: str) -> None:
-        with httpx.Client(headers={"Authorization": "Bearer dev-token"}, timeout=30) as http:
+        with httpx.Client(headers={"Authorization": f"Bearer {DEV_TOKEN}"}, timeout=30) as http:
             while time.time() < stop_at[0]:
                 reply = http.get(url)
                 with lock:

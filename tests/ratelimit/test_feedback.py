@@ -9,30 +9,17 @@ from typing import Any
 import pytest
 
 from shared.app import Parts, wire
-from shared.config import Settings
 from shared.errors import RateLimited
+from tests.support.env import gateway_settings
+from tests.support.sandbox import upstream_requests
 
 
 def gateway_on(sandbox: Any, firestore_emulator: str, project: str) -> Parts:
     """One gateway instance with its own Firestore client, as a separate Cloud Function would have."""
     from google.cloud import firestore
 
-    settings = Settings.from_mapping(
-        {
-            "ALPACA_BASE_URL": sandbox.url,
-            "ALPACA_DATA_URL": sandbox.url,
-            "ALPACA_API_KEY": sandbox.key,
-            "ALPACA_SECRET_KEY": sandbox.secret,
-            "FIRESTORE_EMULATOR_HOST": firestore_emulator,
-            "GOOGLE_CLOUD_PROJECT": project,
-            "GATEWAY_DEV_TOKEN": "dev-token",
-        }
-    )
+    settings = gateway_settings(sandbox.url, firestore_emulator, project)
     return wire(settings, db=firestore.Client(project=project))
-
-
-def upstream_requests(sandbox: Any) -> int:
-    return int(sandbox.stats()["keys"].get(sandbox.key, {}).get("requests", 0))
 
 
 @pytest.mark.timeout(60)

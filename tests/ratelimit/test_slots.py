@@ -17,7 +17,8 @@ from shared.errors import RateLimited, Unavailable
 from shared.limits.protocol import Priority
 from shared.limits.schedule import Schedule
 from shared.limits.slots import SlotLimiter
-from tests.ratelimit.conftest import KEY, SCHEDULE, FrozenClock, instance
+from tests.ratelimit.conftest import instance
+from tests.support.limits import KEY, SCHEDULE, FrozenClock
 
 Instances = Callable[[Clock], SlotLimiter]
 
@@ -182,11 +183,11 @@ def test_remaining_zero_at_our_own_budget_is_the_schedule_working(instances: Ins
 
 
 def test_reads_fall_back_to_the_instance_share_when_firestore_is_unreachable(
-    dead_db: Any, caplog: pytest.LogCaptureFixture
+    dead_firestore: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Firestore down: reads get budget / MAX_INSTANCES per window from this instance alone, logged."""
     clock = ManualClock()
-    limiter = instance(dead_db, clock, max_instances=10)
+    limiter = instance(dead_firestore, clock, max_instances=10)
     with caplog.at_level(logging.WARNING, logger="execution_engine.ratelimit"):
         limiter.acquire(KEY, Priority.READ)
         limiter.acquire(KEY, Priority.READ)
@@ -198,10 +199,10 @@ def test_reads_fall_back_to_the_instance_share_when_firestore_is_unreachable(
 
 
 def test_orders_fail_closed_with_503_when_firestore_is_unreachable(
-    dead_db: Any, caplog: pytest.LogCaptureFixture
+    dead_firestore: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Firestore down: a trade is refused with 503 and Retry-After, never sent unmetered, and logged."""
-    limiter = instance(dead_db, ManualClock())
+    limiter = instance(dead_firestore, ManualClock())
     with (
         caplog.at_level(logging.WARNING, logger="execution_engine.ratelimit"),
         pytest.raises(Unavailable) as caught,

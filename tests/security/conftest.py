@@ -15,9 +15,10 @@ import pytest
 
 from infra.stack import Service
 from shared.app import build, install
-from tests.conftest import Sandbox, generous_sandbox
-from tests.gateway.conftest import TRADING_NOW
-from tests.orders.conftest import set_risk, settings_for
+from tests.conftest import generous_sandbox
+from tests.orders.conftest import ORDER_ENV, set_risk
+from tests.support.env import TRADING_NOW, gateway_settings
+from tests.support.sandbox import Sandbox, upstream_requests
 
 sandbox_service = pytest.fixture(scope="session", name="sandbox_service")(generous_sandbox)
 
@@ -71,9 +72,8 @@ class Desk:
     def snapshot(self) -> State:
         positions = {p["symbol"]: p["qty"] for p in self.trading.get("/v2/positions").json()}
         listed = self.trading.get("/v2/orders", params={"status": "all", "limit": 500}).json()
-        stats = self.sandbox.stats()["keys"].get(self.sandbox.key, {})
         return State(
-            upstream=int(stats.get("requests", 0)) - self.own,
+            upstream=upstream_requests(self.sandbox) - self.own,
             positions=positions,
             orders={o["id"]: o["status"] for o in listed},
             audit=tuple(sorted(s.id for s in self.db.collection("audit").stream())),
@@ -107,7 +107,7 @@ class Desk:
         other = self._order({**limit, "symbol": "AMZN"})
         asset_id = str(self.trading.get("/v2/assets/AAPL").json()["id"])
         # A fresh gateway: no risk settings cached from another test.
-        settings = settings_for(self.sandbox, self.project, self.emulator)
+        settings = gateway_settings(self.sandbox.url, self.emulator, self.project, **ORDER_ENV)
         install(build(settings, http=self.upstream_http, db=self.db))
         self.risk = risk
         self.book = Book(resting, other, asset_id, self.snapshot())

@@ -8,7 +8,7 @@ from shared.clock import ManualClock
 from shared.errors import RateLimited
 from shared.limits.local import LocalLimiter
 from shared.limits.protocol import Priority
-from tests.ratelimit.conftest import KEY
+from tests.support.limits import KEY
 
 
 def test_local_window_admits_its_budget_then_reads_give_up_with_retry_after() -> None:
