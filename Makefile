@@ -2,6 +2,7 @@
 PY      := .venv/bin/python
 PIP     := .venv/bin/pip
 STAMP   := .venv/.installed
+LEGACY  := .venv-legacy/.installed
 
 .PHONY: setup run test lint bench openapi clean
 
@@ -13,10 +14,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+$(LEGACY): requirements-legacy.txt
+	test -x .venv-legacy/bin/python || python3 -m venv .venv-legacy
+	.venv-legacy/bin/pip install --quiet -r requirements-legacy.txt
+	touch $(LEGACY)
+
 run: setup
 	$(PY) -m infra.run
 
-test: setup
+test: setup $(LEGACY)
 	$(PY) -m pytest
 
 lint: setup
@@ -31,4 +37,4 @@ openapi: setup
 	$(PY) -m functions.openapi > openapi.json
 
 clean:
-	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-legacy .pytest_cache .mypy_cache .ruff_cache

@@ -226,7 +226,7 @@ class Broker(Engine):
             self._check_account(
                 account,
                 self._as_request(old, qty, tif, limit, stop),
-                self._q(old, moment),
+                self._quote_of(old, moment),
                 moment,
                 old.root_id,
             )
@@ -250,7 +250,7 @@ class Broker(Engine):
         self.evaluate(new, moment, calendar.session_at(moment), {})
         return new
 
-    def _q(self, order: Order, moment: datetime) -> Quote:
+    def _quote_of(self, order: Order, moment: datetime) -> Quote:
         return self.market.quote(order.asset, moment)
 
     @staticmethod

@@ -12,11 +12,12 @@ from typing import Any
 
 from sandbox import calendar
 from sandbox.assets import Universe
-from sandbox.clock import EASTERN, parse_time
+from sandbox.clock import EASTERN
 from sandbox.errors import invalid
 from sandbox.market import Market
 from sandbox.portfolio import Account
 from sandbox.rules import parse_bool
+from sandbox.views import time_param
 
 PERIOD = re.compile(r"^([1-9]\d*)([DWMA])$")
 TIMEFRAMES = {"1Min": 1, "5Min": 5, "15Min": 15, "1H": 60, "1D": 0}
@@ -74,21 +75,11 @@ def _span_days(period: tuple[int, str]) -> int:
     return count * {"D": 1, "W": 7, "M": 30, "A": 365}[unit]
 
 
-def _time(args: Mapping[str, str], name: str) -> datetime | None:
-    raw = args.get(name)
-    if not raw:
-        return None
-    try:
-        return parse_time(raw)
-    except ValueError:
-        raise invalid(f"invalid {name}") from None
-
-
 def _range(
     args: Mapping[str, str], period: tuple[int, str], now: datetime, reporting: str
 ) -> tuple[datetime, datetime]:
     """The instants the points may fall between: explicit, or `period` back from `end`/`date_end`/now."""
-    start, end = _time(args, "start"), _time(args, "end")
+    start, end = time_param(args, "start"), time_param(args, "end")
     if end is None and args.get("date_end"):
         try:
             day = date.fromisoformat(args["date_end"][:10])

@@ -60,6 +60,10 @@ class SlotStore:
         self._warm = False  # the first call also opens the channel: allow it longer
 
     def _commit(self, key: str, *writes: list[Any]) -> list[list[float]]:
+        # The client's private commit path, because its public WriteBatch cannot send two writes with
+        # transforms to one document in one commit nor hand back every transform result; both are
+        # what makes a slot one commit with no read. tests/unit/test_firestore_client.py pins the
+        # client version and these attributes, so an upgrade that moves them fails there first.
         name = self._db.collection(self._collection).document(key)._document_path
         protos = [
             write_pb.Write(
