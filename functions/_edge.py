@@ -40,6 +40,12 @@ def request_id_of(request: flask.Request) -> str:
     return given if REQUEST_ID_FORM.fullmatch(given) else uuid.uuid4().hex
 
 
+def bearer_token(request: flask.Request) -> str | None:
+    """The token of an `Authorization: Bearer ...` header, if there is one."""
+    header = request.headers.get("Authorization", "")
+    return (header[7:].strip() or None) if header[:7].lower() == "bearer " else None
+
+
 def error_response(error: GatewayError, request_id: str) -> flask.Response:
     body = {**error.body(), "request_id": request_id}
     response = flask.Response(json.dumps(body, default=str), status=error.status, mimetype="application/json")

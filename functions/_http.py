@@ -13,7 +13,14 @@ import flask
 from pydantic import BaseModel, ValidationError
 
 from functions._body import read_body
-from functions._edge import error_response, guarded, json_response, request_id_of, validation_error
+from functions._edge import (
+    bearer_token,
+    error_response,
+    guarded,
+    json_response,
+    request_id_of,
+    validation_error,
+)
 from functions.inputs import NoInput
 from functions.routes import Route, route_for
 from shared.app import Gateway, gateway
@@ -49,9 +56,8 @@ def raw_path(request: flask.Request) -> str:
 
 
 def _token(request: flask.Request, body: Mapping[str, Any], route: Route) -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip() or None
+    if request.headers.get("Authorization", "")[:7].lower() == "bearer ":
+        return bearer_token(request)
     # Webhook senders such as TradingView cannot set headers: they put the token in the body, or in
     # the query on the webhook routes only (request logs keep full URLs; the body is the safer place).
     token = body.get("token") or (request.args.get("token") if route.webhook else None)

@@ -12,9 +12,10 @@ from typing import Any
 
 import flask
 
-from functions._edge import guarded, json_response, request_id_of
+from functions._edge import bearer_token, guarded, json_response, request_id_of
 from functions.routes import Job, job_for
 from shared.app import Gateway, gateway
+from shared.clock import parse_time
 from shared.errors import BadRequest, MethodNotAllowed
 
 SCHEDULE_TIME = "X-CloudScheduler-ScheduleTime"
@@ -37,17 +38,10 @@ def schedule_time(raw: str | None) -> datetime | None:
     if raw is None:
         return None
     try:
-        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        return parse_time(raw).astimezone(UTC)
     except ValueError:
-        raise BadRequest(
-            f"{SCHEDULE_TIME} must be an RFC 3339 time", reason="invalid_schedule_time"
-        ) from None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def _bearer(request: flask.Request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    return header[7:].strip() or None if header[:7].lower() == "bearer " else None
+        message = f"{SCHEDULE_TIME} must be an RFC 3339 time"
+        raise BadRequest(message, reason="invalid_schedule_time") from None
 
 
 def scheduled(job: str | Job) -> Callable[[Callable[[Run], Any]], Callable[[flask.Request], flask.Response]]:
@@ -63,7 +57,7 @@ def scheduled(job: str | Job) -> Callable[[Callable[[Run], Any]], Callable[[flas
                 if request.method != "POST":
                     raise MethodNotAllowed(f"{request.method} is not allowed here; use POST")
                 gw = gateway()
-                caller = gw.scheduler.authenticate(_bearer(request))
+                caller = gw.scheduler.authenticate(bearer_token(request))
                 when = schedule_time(request.headers.get(SCHEDULE_TIME))
                 key = when.strftime("%Y%m%dT%H%M%SZ") if when else f"manual-{uuid.uuid4().hex[:12]}"
                 return json_response(handler(Run(gw, spec, key, when, request_id, caller)))

@@ -3,16 +3,17 @@ source of the OpenAPI document's parameters."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from shared.account import PAGE_MAX, TRADES_DEFAULT
+from shared.audit import LIST_DEFAULT, LIST_MAX
+from shared.clock import parse_time
 from shared.decimals import PERCENT_MAX, QTY_MAX, parse_decimal
-
-ORDERS_MAX_LIMIT = 500  # Alpaca's own maximum; larger asks are capped, not refused
 
 
 class NoInput(BaseModel):
@@ -26,18 +27,20 @@ class NoInput(BaseModel):
 class OrdersQuery(NoInput):
     EMPTY_MEANS_UNSET = frozenset({"limit"})
     status: Literal["open", "closed", "all"] = Field("open", description="Which orders; open by default")
-    limit: int = Field(ORDERS_MAX_LIMIT, ge=1, description="At most this many, newest first (capped at 500)")
+    limit: int = Field(PAGE_MAX, ge=1, description="At most this many, newest first (capped at 500)")
 
 
 class TradesQuery(NoInput):
     EMPTY_MEANS_UNSET = frozenset({"limit"})
-    limit: int = Field(20, ge=1, description="At most this many fills, newest first (capped at 500)")
+    limit: int = Field(
+        TRADES_DEFAULT, ge=1, description="At most this many fills, newest first (capped at 500)"
+    )
 
 
 class AuditQuery(NoInput):
     EMPTY_MEANS_UNSET = frozenset({"limit", "since"})
     since: datetime | None = Field(None, description="RFC 3339; events from this server time on")
-    limit: int = Field(100, ge=1, le=1000)
+    limit: int = Field(LIST_DEFAULT, ge=1, le=LIST_MAX)
 
     @field_validator("since", mode="before")
     @classmethod
@@ -46,10 +49,9 @@ class AuditQuery(NoInput):
         if value is None:
             return None
         try:
-            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00").replace(" ", "+"))
+            return parse_time(str(value).replace(" ", "+"))
         except ValueError:
             raise PydanticCustomError("invalid_since", "since must be an RFC 3339 time") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 class CloseSize(NoInput):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from functions._edge import Reply
 from functions._http import Call, endpoint
-from functions.inputs import ORDERS_MAX_LIMIT, NoInput, OrdersQuery, TradesQuery
+from functions.inputs import NoInput, OrdersQuery, TradesQuery
 from shared.models import CancelResult, Order, Trade
 from shared.orders.request import OrderRequest
 
 
 @endpoint("list_orders")
 def list_orders(call: Call[NoInput, OrdersQuery]) -> list[Order]:
-    return call.gateway.account.orders(call.query.status, min(call.query.limit, ORDERS_MAX_LIMIT))
+    return call.gateway.account.orders(call.query.status, call.query.limit)
 
 
 @endpoint("place_order")

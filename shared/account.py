@@ -18,7 +18,7 @@ from shared.models import (
 
 NEVER = datetime.min.replace(tzinfo=UTC)
 TRADES_DEFAULT = 20
-TRADES_MAX = 500
+PAGE_MAX = 500  # Alpaca's largest page of orders: larger asks are capped, not refused
 
 
 class AccountReads:
@@ -48,7 +48,8 @@ class AccountReads:
             rate_limit_window_seconds=self._settings.limiter.window_seconds,
         )
 
-    def orders(self, status: str = "open", limit: int | None = None) -> list[Order]:
+    def orders(self, status: str = "open", limit: int = PAGE_MAX) -> list[Order]:
+        limit = max(1, min(limit, PAGE_MAX))
         raw = self._alpaca.orders(status=status, limit=limit, direction="desc", nested="true")
         return [Order.from_alpaca(o) for o in raw]
 
@@ -57,8 +58,8 @@ class AccountReads:
 
     def trades(self, limit: int = TRADES_DEFAULT) -> list[Trade]:
         """Recent fills, newest first: orders with a filled quantity, by fill time."""
-        limit = max(1, min(limit, TRADES_MAX))
-        raw = self._alpaca.orders(status="all", limit=TRADES_MAX, direction="desc", nested="false")
+        limit = max(1, min(limit, PAGE_MAX))
+        raw = self._alpaca.orders(status="all", limit=PAGE_MAX, direction="desc", nested="false")
         filled = [order for order in map(Order.from_alpaca, raw) if order.filled_qty > 0]
         filled.sort(key=lambda o: o.filled_at or o.updated_at or NEVER, reverse=True)
         return [Trade.from_order(o) for o in filled[:limit]]

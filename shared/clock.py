@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+EASTERN = ZoneInfo("America/New_York")  # the exchange's time: trading windows, session dates
 
 
 class Clock(Protocol):
@@ -44,3 +48,9 @@ class ManualClock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._now += seconds
+
+
+def parse_time(raw: str) -> datetime:
+    """An RFC 3339 time (`Z` or an offset) as an aware datetime; naive means UTC. ValueError if not."""
+    parsed = datetime.fromisoformat(raw)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

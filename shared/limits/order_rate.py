@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
 
+from shared.clock import EASTERN
 from shared.firestore import ORDER_RATE
 
-EASTERN = ZoneInfo("America/New_York")
 RATE_WINDOW_SECONDS = 60
 
 

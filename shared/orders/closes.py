@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from google.cloud import firestore
@@ -19,11 +19,18 @@ from shared.alpaca.client import AlpacaClient
 from shared.audit import AuditLog, Event
 from shared.clock import Clock
 from shared.errors import GatewayError
-from shared.firestore import READ_RETRY, TIMEOUT_SECONDS, Duplicate, firestore_errors
+from shared.firestore import (
+    CLOSES,
+    ORDERS,
+    READ_RETRY,
+    TIMEOUT_SECONDS,
+    Duplicate,
+    as_json,
+    firestore_errors,
+)
 from shared.models import ClosePositionResult, Order
 from shared.orders.store import order_doc_id
 
-CLOSES = "closes"
 CLOCK_SKEW_SECONDS = 2.0  # between our clock and the broker's
 IN_FLIGHT_SECONDS = 30.0  # after this, a liquidation order that has not appeared never will
 
@@ -77,34 +84,24 @@ class OpenCloses:
 
     def _settle_one(self, close_id: str, record: Mapping[str, Any]) -> bool:
         requested: datetime = record["requested_at"]
-        since = requested - timedelta(seconds=CLOCK_SKEW_SECONDS)
+        since = as_json(requested - timedelta(seconds=CLOCK_SKEW_SECONDS))
         raw = self._alpaca.orders(
-            status="all", symbols=record["symbol"], after=_rfc3339(since), direction="asc", limit=50
+            status="all", symbols=record["symbol"], after=since, direction="asc", limit=50
         )
         found = next((o for o in raw if o.get("type") == "market" and not self._ours(o)), None)
         if found is None and self._clock.now() - requested.timestamp() < IN_FLIGHT_SECONDS:
             return False
-        outcome: dict[str, Any]
         if found is not None:
             result = ClosePositionResult.from_order(Order.from_alpaca(found))
-            outcome = {"state": "settled", "ok": True, "result": result.model_dump(mode="json")}
+            state, outcome = "settled", {"ok": True, "result": result.model_dump(mode="json")}
         else:
-            outcome = {"state": "not_placed", "ok": False, "reason": "close_not_placed"}
-        subject = {
-            "symbol": record["symbol"],
-            "qty": record.get("qty"),
-            "percentage": record.get("percentage"),
-        }
-        event = self._audit.event(
-            Event.POSITION_CLOSE_RESULT,
-            str(record["caller"]),
-            str(record["request_id"]),
-            close=close_id,
-            **subject,
-            **{k: v for k, v in outcome.items() if k != "state"},
-        )
+            state, outcome = "not_placed", {"ok": False, "reason": "close_not_placed"}
+        subject = {name: record.get(name) for name in ("symbol", "qty", "percentage")}
+        caller, request_id = str(record["caller"]), str(record["request_id"])
+        kind = Event.POSITION_CLOSE_RESULT
+        event = self._audit.event(kind, caller, request_id, close=close_id, **subject, **outcome)
         batch = self._db.batch()
-        batch.update(self._db.collection(CLOSES).document(close_id), {"state": outcome["state"]})
+        batch.update(self._db.collection(CLOSES).document(close_id), {"state": state})
         batch.create(self._audit.ref(f"close-{close_id}-result"), event)
         try:
             with firestore_errors():
@@ -118,10 +115,6 @@ class OpenCloses:
         key = str(order.get("client_order_id") or "")
         if not key:
             return False
-        ref = self._db.collection("orders").document(order_doc_id(key))
+        ref = self._db.collection(ORDERS).document(order_doc_id(key))
         with firestore_errors():
             return bool(ref.get(retry=READ_RETRY, timeout=TIMEOUT_SECONDS).exists)
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
 from shared.alpaca.client import AlpacaClient
 from shared.alpaca.errors import sent_without_answer
 from shared.audit import AuditLog, Event
@@ -20,7 +22,7 @@ from shared.risk.checks import Denied, RiskChecks
 from shared.risk.store import RiskStore
 
 log = logging.getLogger("execution_engine")
-T = TypeVar("T")
+T = TypeVar("T", bound=BaseModel)
 
 
 class CloseUnresolved(Exception):
@@ -79,16 +81,18 @@ class Exits:
             raise
         self._settle_earlier(symbol)
         self._audit.record(Event.POSITION_CLOSE_REQUESTED, caller.name, request_id, **subject)
-        kind = Event.POSITION_CLOSE_RESULT
-        try:
-            result = self._close(symbol, qty, percentage, deadline)
-        except GatewayError as exc:
-            if sent_without_answer(exc):
-                raise CloseUnresolved(self._keep_open(subject, caller, request_id, exc), symbol) from exc
-            self._outcome(kind, caller, request_id, subject, ok=False, reason=exc.reason, status=exc.status)
-            raise
-        self._outcome(kind, caller, request_id, subject, ok=True, result=result.model_dump(mode="json"))
-        return result
+
+        def act() -> ClosePositionResult:
+            # A lost answer is no failed close: it is kept open (and gets no result event yet).
+            try:
+                return self._close(symbol, qty, percentage, deadline)
+            except GatewayError as exc:
+                if sent_without_answer(exc):
+                    close_id = self._keep_open(subject, caller, request_id, exc)
+                    raise CloseUnresolved(close_id, symbol) from exc
+                raise
+
+        return self._audited(Event.POSITION_CLOSE_RESULT, caller, request_id, subject, act)
 
     def _cancel(self, order_id: str, deadline: Deadline) -> CancelResult:
         """Ask Alpaca to cancel, then report the status it now gives (never assume `canceled`)."""
@@ -129,8 +133,7 @@ class Exits:
         except GatewayError as exc:
             self._outcome(kind, caller, request_id, subject, ok=False, reason=exc.reason, status=exc.status)
             raise
-        dumped = result.model_dump(mode="json") if hasattr(result, "model_dump") else {}
-        self._outcome(kind, caller, request_id, subject, ok=True, result=dumped)
+        self._outcome(kind, caller, request_id, subject, ok=True, result=result.model_dump(mode="json"))
         return result
 
     def _outcome(

@@ -7,7 +7,6 @@ from datetime import datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -19,7 +18,8 @@ from pydantic import (
     field_validator,
 )
 
-EASTERN = ZoneInfo("America/New_York")
+from shared.clock import EASTERN
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # A time of day in the window, 24-hour US Eastern: answered as HH:MM; HH:MM:SS is accepted too (documents
 # written before times were minutes, and callers echoing them), its seconds dropped: windows are in minutes.

@@ -1,4 +1,4 @@
-"""The Firestore client internals the slot limiter commits through (shared/limits/slots.py), pinned.
+"""The Firestore client internals the slot limiter commits through (shared/limits/slot_store.py), pinned.
 
 The limiter sends its field transforms with one raw commit, on private attributes of google-cloud-firestore:
 these tests fail first when an upgrade moves them, so the pin in requirements.txt moves with a check."""
