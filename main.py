@@ -8,6 +8,7 @@ from functions.audit import list_audit
 from functions.orders import cancel_order, get_order, list_orders, list_trades, place_order
 from functions.positions import close_position, list_positions
 from functions.risk import get_risk, put_risk
+from shared import logs
 
 __all__ = [
     "cancel_order",
@@ -24,6 +25,8 @@ __all__ = [
     "place_order",
     "put_risk",
 ]
+
+logs.install()  # one JSON object per line on stdout, as Cloud Logging reads them
 
 if flask.has_app_context():
     # Loaded by functions-framework: a path its router cannot match answers JSON, not an HTML page.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -57,7 +58,13 @@ def decode(raw: bytes) -> dict[str, Any]:
     return data
 
 
-def read_body(request: flask.Request, limit: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Body:
+    raw: bytes  # as sent: what a signature covers
+    data: dict[str, Any]
+
+
+def read_body(request: flask.Request, limit: int) -> Body:
     """The JSON object of a request ({} for an empty body); 413 over `limit`, 415 if it is not JSON."""
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"the body exceeds {limit} bytes")
@@ -65,7 +72,7 @@ def read_body(request: flask.Request, limit: int) -> dict[str, Any]:
     if len(raw) > limit:
         raise PayloadTooLarge(f"the body exceeds {limit} bytes")
     if not raw.strip():
-        return {}
+        return Body(raw, {})
     if not _is_json(request.headers.get("Content-Type")):
         raise UnsupportedMediaType("send the body as application/json", reason="unsupported_media_type")
-    return decode(raw)
+    return Body(raw, decode(raw))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import typing
 import uuid
 from collections.abc import Callable, Mapping
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import core_schema
 
 from shared.errors import BadRequest, GatewayError, Unprocessable
+from shared.logs import request_fields, trace_fields
 
 log = logging.getLogger("execution_engine")
 
@@ -40,10 +42,10 @@ def request_id_of(request: flask.Request) -> str:
     return given if REQUEST_ID_FORM.fullmatch(given) else uuid.uuid4().hex
 
 
-def bearer_token(request: flask.Request) -> str | None:
-    """The token of an `Authorization: Bearer ...` header, if there is one."""
-    header = request.headers.get("Authorization", "")
-    return (header[7:].strip() or None) if header[:7].lower() == "bearer " else None
+def bearer(header: str | None) -> str | None:
+    """The token of a `Bearer ...` header value, if it is one."""
+    value = header or ""
+    return (value[7:].strip() or None) if value[:7].lower() == "bearer " else None
 
 
 def error_response(error: GatewayError, request_id: str) -> flask.Response:
@@ -105,4 +107,36 @@ def guarded(request_id: str, work: Callable[[], flask.Response]) -> flask.Respon
         crash = GatewayError("an unexpected error occurred", reason="internal_error")
         response = error_response(crash, request_id)
     response.headers[REQUEST_ID] = request_id
+    return response
+
+
+def _project() -> str | None:
+    from shared.app import gateway  # the gateway may not build; the request's own error says why
+
+    try:
+        return gateway().settings.google_cloud_project
+    except Exception:
+        return None
+
+
+def served(request: flask.Request, route: str, work: Callable[[str], flask.Response]) -> flask.Response:
+    """One request: its id, its log fields (request id, route, trace), its errors as JSON, and one access
+    line when answered. The line holds the path but never the query, which may carry a webhook token."""
+    request_id = request_id_of(request)
+    started = time.perf_counter()
+    trace = trace_fields(request.headers.get("X-Cloud-Trace-Context"), _project())
+    with request_fields(request_id=request_id, route=route, **trace):
+        response = guarded(request_id, lambda: work(request_id))
+        seconds = time.perf_counter() - started
+        status = response.status_code
+        http = {
+            "requestMethod": request.method,
+            "requestUrl": request.path[:256],
+            "status": status,
+            "latency": f"{seconds:.6f}s",
+            "remoteIp": request.remote_addr,
+            "userAgent": request.headers.get("User-Agent", "")[:256],
+        }
+        fields = {"status": status, "latency_ms": round(seconds * 1000, 3), "httpRequest": http}
+        log.info("%s %s %s", request.method, route, status, extra={"fields": fields})
     return response

@@ -3,6 +3,8 @@ the route's models before the handler sees it."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import wraps
@@ -12,21 +14,26 @@ from urllib.parse import quote, unquote, urlsplit
 import flask
 from pydantic import BaseModel, ValidationError
 
-from functions._body import read_body
+from functions._body import Body, read_body
 from functions._edge import (
-    bearer_token,
+    bearer,
     error_response,
-    guarded,
     json_response,
     request_id_of,
+    served,
     validation_error,
 )
 from functions.inputs import NoInput
-from functions.routes import Route, route_for
+from functions.routes import BASE_PATH, Route, route_for
 from shared.app import Gateway, gateway
+from shared.auth import signatures
+from shared.auth.authenticator import Presented
 from shared.auth.callers import Caller
+from shared.auth.signatures import SignedRequest
 from shared.errors import BadRequest, MethodNotAllowed, NotFound
+from shared.logs import annotate
 
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 B = TypeVar("B", bound=BaseModel)
 Q = TypeVar("Q", bound=BaseModel)
 
@@ -55,13 +62,46 @@ def raw_path(request: flask.Request) -> str:
     return urlsplit(raw).path or "/"
 
 
-def _token(request: flask.Request, body: Mapping[str, Any], route: Route) -> str | None:
-    if request.headers.get("Authorization", "")[:7].lower() == "bearer ":
-        return bearer_token(request)
+def public_path(route: Route, request: flask.Request) -> str:
+    """The path under BASE_PATH the caller sent, with its raw query string: what a signature covers.
+    Rebuilt from the route, so it holds wherever the function is mounted (API Gateway appends it)."""
+    sent = raw_path(request)
+    match = route.pattern.search(sent)
+    values = (
+        match.groupdict() if match else {n: quote(request.args.get(n, ""), safe="") for n in route.params}
+    )
+    path = BASE_PATH + re.sub(r"{(\w+)}", lambda m: values[m[1]], route.path)
+    if sent.endswith("/") and not path.endswith("/"):
+        path += "/"
+    query = request.environ.get("QUERY_STRING", "")
+    return f"{path}?{query}" if query else path
+
+
+def _loopback(request: flask.Request) -> bool:
+    """From this machine, and addressed to it by name (a loopback Host defeats DNS rebinding)."""
+    try:
+        peer = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    host = request.host.lower()
+    name = host[1 : host.find("]")] if host.startswith("[") else host.rsplit(":", 1)[0]
+    return peer.is_loopback and name in LOOPBACK_NAMES
+
+
+def _presented(route: Route, request: flask.Request, body: Body) -> Presented:
+    header = request.headers.get(signatures.HEADER)
+    signed = SignedRequest(header, request.method, public_path(route, request), body.raw) if header else None
     # Webhook senders such as TradingView cannot set headers: they put the token in the body, or in
     # the query on the webhook routes only (request logs keep full URLs; the body is the safer place).
-    token = body.get("token") or (request.args.get("token") if route.webhook else None)
-    return str(token) if token else None
+    token = body.data.get("token")
+    return Presented(
+        forwarded=bearer(request.headers.get("X-Forwarded-Authorization")),
+        authorization=bearer(request.headers.get("Authorization")),
+        signature=signed,
+        body_token=str(token) if token else None,
+        query_token=request.args.get("token") if route.webhook else None,
+        loopback=_loopback(request),
+    )
 
 
 def route_errors_as_json(app: flask.Flask) -> None:
@@ -106,7 +146,7 @@ def preflight(methods: list[str]) -> flask.Response:
     response = flask.Response(status=204)
     response.headers["Access-Control-Allow-Methods"] = ", ".join([*methods, "OPTIONS"])
     response.headers["Access-Control-Allow-Headers"] = (
-        "Authorization, Content-Type, Idempotency-Key, X-Request-Id"
+        "Authorization, Content-Type, Idempotency-Key, X-Request-Id, X-Signature"
     )
     response.headers["Access-Control-Max-Age"] = "3600"
     return response
@@ -137,10 +177,11 @@ def _query(route: Route, request: flask.Request) -> BaseModel:
 
 def _call(route: Route, request: flask.Request, gw: Gateway, request_id: str) -> Call[Any, Any]:
     raw = read_body(request, gw.settings.max_body_bytes)
-    caller = gw.callers.authenticate(_token(request, raw, route), route.scope)
+    caller = gw.callers.authenticate(_presented(route, request, raw), route.scope)
+    annotate(caller=caller.name)
     params = _path_params(route, request)
     query = _query(route, request)
-    body = (route.body or NoInput).model_validate({k: v for k, v in raw.items() if k != "token"})
+    body = (route.body or NoInput).model_validate({k: v for k, v in raw.data.items() if k != "token"})
     headers = {k.lower(): v for k, v in request.headers.items()}
     return Call(gw, caller, request_id, params, body, query, headers)
 
@@ -152,16 +193,14 @@ def endpoint(entry_point: str) -> Callable[[Handler], Callable[[flask.Request], 
     def decorate(handler: Handler) -> Callable[[flask.Request], flask.Response]:
         @wraps(handler)
         def entry(request: flask.Request) -> flask.Response:
-            request_id = request_id_of(request)
-
-            def work() -> flask.Response:
+            def work(request_id: str) -> flask.Response:
                 if request.method == "OPTIONS":
                     return preflight([route.method])
                 if request.method != route.method:
                     raise MethodNotAllowed(f"{request.method} is not allowed here; use {route.method}")
                 return json_response(handler(_call(route, request, gateway(), request_id)))
 
-            response = guarded(request_id, work)
+            response = served(request, f"{route.method} {route.path}", work)
             apply_cors(response, request, cors_origins())
             return response
 

@@ -12,11 +12,12 @@ from typing import Any
 
 import flask
 
-from functions._edge import bearer_token, guarded, json_response, request_id_of
+from functions._edge import bearer, json_response, served
 from functions.routes import Job, job_for
 from shared.app import Gateway, gateway
 from shared.clock import parse_time
 from shared.errors import BadRequest, MethodNotAllowed
+from shared.logs import annotate
 
 SCHEDULE_TIME = "X-CloudScheduler-ScheduleTime"
 
@@ -51,18 +52,17 @@ def scheduled(job: str | Job) -> Callable[[Callable[[Run], Any]], Callable[[flas
     def decorate(handler: Callable[[Run], Any]) -> Callable[[flask.Request], flask.Response]:
         @wraps(handler)
         def entry(request: flask.Request) -> flask.Response:
-            request_id = request_id_of(request)
-
-            def work() -> flask.Response:
+            def work(request_id: str) -> flask.Response:
                 if request.method != "POST":
                     raise MethodNotAllowed(f"{request.method} is not allowed here; use POST")
                 gw = gateway()
-                caller = gw.scheduler.authenticate(bearer_token(request))
+                caller = gw.scheduler.authenticate(bearer(request.headers.get("Authorization")))
+                annotate(caller=caller)
                 when = schedule_time(request.headers.get(SCHEDULE_TIME))
                 key = when.strftime("%Y%m%dT%H%M%SZ") if when else f"manual-{uuid.uuid4().hex[:12]}"
                 return json_response(handler(Run(gw, spec, key, when, request_id, caller)))
 
-            return guarded(request_id, work)
+            return served(request, f"job {spec.entry_point}", work)
 
         return entry
 

@@ -17,6 +17,7 @@ def list_orders(call: Call[NoInput, OrdersQuery]) -> list[Order]:
 @endpoint("place_order")
 def place_order(call: Call[OrderRequest, NoInput]) -> Reply:
     """At most once per idempotency key; a repeat answers the stored outcome, `Idempotent-Replayed: true`."""
+    call.caller.require_symbol(call.body.symbol)
     outcome = call.gateway.desk.place(
         call.body,
         caller=call.caller,

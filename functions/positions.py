@@ -24,6 +24,7 @@ def close_position(call: Call[CloseSize, CloseSize]) -> ClosePositionResult | Re
     if qty is not None and percentage is not None:
         raise BadRequest("give qty or percentage, not both", reason="invalid_close")
     symbol = call.params["symbol"]
+    call.caller.require_symbol(symbol)
     try:
         return call.gateway.exits.close(
             symbol,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import signal
 import sys
@@ -24,9 +25,11 @@ from functions._http import (
 )
 from functions.openapi import document
 from functions.routes import BASE_PATH, JOBS, ROUTES, Route
+from shared import logs
 from shared.app import gateway
 from shared.errors import MethodNotAllowed, NotFound
 
+log = logging.getLogger(logs.LOGGER)
 EntryPoint = Callable[[flask.Request], flask.Response]
 TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s#]*", re.IGNORECASE)
 
@@ -92,12 +95,17 @@ def create_app() -> flask.Flask:
     return app
 
 
-class RedactingHandler(WSGIRequestHandler):
-    """The access log without credentials: a `token` query value is logged as `***`."""
+class JsonLogHandler(WSGIRequestHandler):
+    """The server's own lines as JSON, without credentials (a `token` query value becomes `***`). Each
+    request's access line comes from the entry point, with its caller, route, status and latency."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return
 
     def log(self, type: str, message: str, *args: Any) -> None:
         masked = [TOKEN_IN_QUERY.sub(r"\1***", arg) if isinstance(arg, str) else arg for arg in args]
-        super().log(type, message, *masked)
+        level = logging.ERROR if type == "error" else logging.INFO
+        log.log(level, message.rstrip(), *masked)
 
 
 def _stop(*_: object) -> None:
@@ -105,9 +113,10 @@ def _stop(*_: object) -> None:
 
 
 def serve(host: str, port: int) -> None:
-    server = make_server(host, port, create_app(), threaded=True, request_handler=RedactingHandler)
+    logs.install()
+    server = make_server(host, port, create_app(), threaded=True, request_handler=JsonLogHandler)
     signal.signal(signal.SIGTERM, _stop)
-    print(f"gateway listening on http://{host}:{port}{BASE_PATH}", flush=True)
+    log.info("gateway listening on http://%s:%s%s", host, port, BASE_PATH)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import sys
@@ -11,15 +12,17 @@ from pathlib import Path
 from infra.stack import ROOT, Service, answers, spawn, start_emulator, start_sandbox
 
 DEFAULTS = {
-    "ALPACA_BASE_URL": "http://127.0.0.1:8002",
-    "ALPACA_DATA_URL": "http://127.0.0.1:8002",
     "ALPACA_API_KEY": "sandbox-key",
     "ALPACA_SECRET_KEY": "sandbox-secret",
     "FIRESTORE_EMULATOR_HOST": "127.0.0.1:8085",
     "GOOGLE_CLOUD_PROJECT": "execution-engine-local",
     "GATEWAY_DEV_TOKEN": "dev-token",
 }
-GATEWAY_PORT = int(os.environ.get("GATEWAY_PORT", "8001"))
+LOCAL_DEVELOPER = (
+    "no credential   from this machine (Host 127.0.0.1 or localhost), a request without any credential is\n"
+    "                served as the local developer with every scope, so the seed's curl lines work as\n"
+    "                written; any credential given is checked as usual"
+)
 
 
 def start_gateway(env: dict[str, str], port: int, log_dir: Path) -> Service:
@@ -33,21 +36,39 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="The local stack: emulator, sandbox and gateway.")
+    parser.add_argument("--gateway-port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8001")))
+    parser.add_argument("--sandbox-port", type=int, default=8002)
+    parser.add_argument("--log-dir", type=Path, default=ROOT / ".run")
+    return parser.parse_args()
+
+
 def main() -> int:
-    log_dir = ROOT / ".run"
-    log_dir.mkdir(exist_ok=True)
-    env = {name: os.environ.get(name) or value for name, value in DEFAULTS.items()}
+    args = _arguments()
+    log_dir: Path = args.log_dir
+    log_dir.mkdir(parents=True, exist_ok=True)
+    sandbox = f"http://127.0.0.1:{args.sandbox_port}"
+    defaults = {**DEFAULTS, "ALPACA_BASE_URL": sandbox, "ALPACA_DATA_URL": sandbox}
+    env = {name: os.environ.get(name) or value for name, value in defaults.items()}
+    # The credential-less local developer only when the upstream is the sandbox started here.
+    embedded = "ALPACA_BASE_URL" not in os.environ
+    if embedded:
+        env["GATEWAY_LOCAL_DEVELOPER"] = "true"
     services: list[Service] = []
     try:
         if "FIRESTORE_EMULATOR_HOST" not in os.environ:
             port = int(env["FIRESTORE_EMULATOR_HOST"].rsplit(":", 1)[1])
             services.append(start_emulator(port, log_dir=log_dir))
-        if "ALPACA_BASE_URL" not in os.environ:
-            services.append(start_sandbox(8002, log_dir=log_dir))
-        services.append(start_gateway(env, GATEWAY_PORT, log_dir))
+        if embedded:
+            services.append(start_sandbox(args.sandbox_port, log_dir=log_dir))
+        services.append(start_gateway(env, args.gateway_port, log_dir))
         print(f"firestore emulator  {env['FIRESTORE_EMULATOR_HOST']}")
         print(f"sandbox broker      {env['ALPACA_BASE_URL']}  (keys sandbox-key / sandbox-secret)")
-        print(f"gateway             {services[-1].url}  (Authorization: Bearer {env['GATEWAY_DEV_TOKEN']})")
+        token = "dev-token" if env["GATEWAY_DEV_TOKEN"] == "dev-token" else "$GATEWAY_DEV_TOKEN"
+        print(f"gateway             {services[-1].url}  (Authorization: Bearer {token})")
+        if embedded:
+            print(LOCAL_DEVELOPER)
         print(f"logs                {log_dir}/   Ctrl-C stops everything", flush=True)
         signal.signal(signal.SIGTERM, _interrupt)
         while all(s.process.poll() is None for s in services):

@@ -15,8 +15,11 @@ from shared.alpaca.assets import Assets
 from shared.alpaca.client import AlpacaClient
 from shared.alpaca.credentials import AlpacaCredentials
 from shared.audit import AuditLog
+from shared.auth.authenticator import Authenticator
 from shared.auth.callers import Caller, CallerRegistry, RegistryParser, dev_caller
+from shared.auth.oidc import CertCache, OidcVerifier
 from shared.auth.scheduler import SchedulerAuth
+from shared.auth.signatures import ReplayGuard, SignatureCheck
 from shared.clock import Clock, SystemClock
 from shared.config import Settings
 from shared.limits.protocol import Limiter
@@ -38,7 +41,7 @@ class Gateway:
 
     settings: Settings
     clock: Clock
-    callers: CallerRegistry
+    callers: Authenticator
     scheduler: SchedulerAuth
     account: AccountReads
     audit: AuditLog
@@ -71,6 +74,11 @@ def _caller_loader(settings: Settings, secrets: CachedSecrets, parse: RegistryPa
     return callers
 
 
+def _oidc(settings: Settings, http: httpx.Client, clock: Clock) -> OidcVerifier:
+    certs = CertCache(http, clock, settings.oidc_certs_url)
+    return OidcVerifier(settings.oidc_audience, frozenset(settings.scheduler_service_accounts), certs)
+
+
 def firestore_client(settings: Settings) -> Any:
     from google.cloud import firestore
 
@@ -100,8 +108,9 @@ def wire(
     )
     credentials = AlpacaCredentials(settings, secrets)
     limiter = limiter or limiter_from_settings(settings, db, clock)
+    http = http or http_client(settings)
     alpaca = AlpacaClient(
-        http or http_client(settings),
+        http,
         base_url=settings.alpaca_base_url,
         data_url=settings.alpaca_data_url,
         credentials=credentials,
@@ -116,11 +125,18 @@ def wire(
     reconciler = Reconciler(alpaca, outcomes)
     desk = OrderDesk(alpaca, audit, records, outcomes, reconciler, Assets(alpaca, clock), risk, checks, clock)
     exits = Exits(alpaca, audit, risk, checks, OpenCloses(audit, alpaca, clock), clock)
+    registry = CallerRegistry(partial(_caller_loader, settings, secrets, RegistryParser()))
+    callers = Authenticator(
+        registry,
+        SignatureCheck(registry, ReplayGuard(db), clock),
+        authorization_is_platform=settings.behind_api_gateway,
+        local_developer=settings.local_developer,
+    )
     gateway = Gateway(
         settings=settings,
         clock=clock,
-        callers=CallerRegistry(partial(_caller_loader, settings, secrets, RegistryParser())),
-        scheduler=SchedulerAuth(settings),
+        callers=callers,
+        scheduler=SchedulerAuth(settings.dev_token, _oidc(settings, http, clock).verify),
         account=AccountReads(settings, alpaca, credentials),
         audit=audit,
         risk=risk,

@@ -89,6 +89,12 @@ class Settings:
     callers_secret: str = "gateway-callers"
     callers_json: str | None = field(default=None, repr=False)
     dev_token: str | None = field(default=None, repr=False)
+    local_developer: bool = False  # set by `make run` only: see check()
+    behind_api_gateway: bool = False
+    oidc_audience: str | None = None
+    oidc_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
+    scheduler_service_accounts: tuple[str, ...] = ()
+    cloud_service: str | None = None  # K_SERVICE: set by Cloud Functions (2nd gen) and Cloud Run
     limiter: LimiterSettings = field(default_factory=LimiterSettings)
     flatten_lead_minutes: int = 10
     flatten_asset_classes: tuple[str, ...] = ("us_equity",)
@@ -114,18 +120,28 @@ class Settings:
     def trading_mode(self) -> str:
         """`paper` for Alpaca's paper host or a local sandbox, `live` for anything else."""
         host = urlparse(self.alpaca_base_url).hostname or ""
-        return "paper" if host in PAPER_HOSTS or host in LOCAL_HOSTS else "live"
+        return "paper" if host in PAPER_HOSTS or self.upstream_is_local else "live"
 
     @property
     def on_emulator(self) -> bool:
         return self.firestore_emulator_host is not None
 
+    @property
+    def upstream_is_local(self) -> bool:
+        return (urlparse(self.alpaca_base_url).hostname or "") in LOCAL_HOSTS
+
     def check(self) -> None:
         """Refuse configurations that must never run."""
         if self.trading_mode == "live" and not self.allow_live_trading:
             raise ConfigError("a non-paper ALPACA_BASE_URL needs ALLOW_LIVE_TRADING=true")
-        if self.dev_token and not self.on_emulator:
+        if self.dev_token and (not self.on_emulator or self.cloud_service):
             raise ConfigError("GATEWAY_DEV_TOKEN is refused unless Firestore is the emulator")
+        local_stack = self.on_emulator and self.upstream_is_local and not self.cloud_service
+        if self.local_developer and not local_stack:
+            raise ConfigError(
+                "GATEWAY_LOCAL_DEVELOPER is refused unless Firestore is the emulator and the upstream "
+                "is a sandbox on this machine, outside the cloud"
+            )
         if self.limiter.per_minute < 1 or self.limiter.window_seconds <= 0:
             raise ConfigError("the rate limit budget and window must be positive")
         if self.limiter.max_instances < 1:
@@ -150,6 +166,12 @@ TOP_LEVEL: Variables = {
     "callers_secret": ("GATEWAY_CALLERS_SECRET", _text),
     "callers_json": ("GATEWAY_CALLERS", str),
     "dev_token": ("GATEWAY_DEV_TOKEN", str),
+    "local_developer": ("GATEWAY_LOCAL_DEVELOPER", _flag),
+    "behind_api_gateway": ("BEHIND_API_GATEWAY", _flag),
+    "oidc_audience": ("OIDC_AUDIENCE", _text),
+    "oidc_certs_url": ("OIDC_CERTS_URL", _url),
+    "scheduler_service_accounts": ("SCHEDULER_SERVICE_ACCOUNTS", _names),
+    "cloud_service": ("K_SERVICE", _text),
     "flatten_lead_minutes": ("FLATTEN_LEAD_MINUTES", _int),
     "flatten_asset_classes": ("FLATTEN_ASSET_CLASSES", _names),
     "connect_timeout_seconds": ("ALPACA_CONNECT_TIMEOUT_SECONDS", _seconds),

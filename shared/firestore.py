@@ -19,6 +19,7 @@ SETTINGS = "settings"
 ORDER_RATE = "order_rate"
 CLOSES = "closes"
 RATELIMIT = "ratelimit"
+SIGNATURES = "signatures"
 
 TIMEOUT_SECONDS = 3.0
 # Reads may retry briefly; commits never do (a retried create could meet itself as a duplicate).

@@ -1,4 +1,4 @@
-"""Caller identities: the registry of token hashes and scopes, and the check of a presented token."""
+"""Caller identities: the registry (token hashes, signing secrets, scopes, symbols) and its checks."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import hashlib
 import hmac
 import json
 import logging
+import string
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
 from shared.errors import ConfigError, Forbidden, Unauthorized
 
@@ -24,15 +25,32 @@ class Scope(StrEnum):
     ADMIN = "admin"
 
 
+def symbol_key(symbol: str) -> str:
+    """The form an allow-list compares: `BTC/USD` and `btcusd` are the same symbol."""
+    return symbol.replace("/", "").upper()
+
+
 @dataclass(frozen=True)
 class Caller:
     name: str
-    token_sha256: str
     scopes: frozenset[Scope]
+    token_hashes: tuple[str, ...] = ()
+    signing_secret: str | None = field(default=None, repr=False)
+    symbols: frozenset[str] | None = None  # symbol_key forms; None: every symbol
     max_orders_per_minute: int | None = None
 
     def __repr__(self) -> str:
         return f"Caller({self.name!r}, scopes={sorted(self.scopes)})"
+
+    def require(self, scope: Scope) -> Caller:
+        if scope not in self.scopes:
+            raise Forbidden(f"this caller lacks the {scope.value} scope", reason="insufficient_scope")
+        return self
+
+    def require_symbol(self, symbol: str) -> None:
+        """403 when the caller has an allow-list that does not name `symbol`."""
+        if self.symbols is not None and symbol_key(symbol) not in self.symbols:
+            raise Forbidden(f"this caller may not trade {symbol}", reason="symbol_not_allowed")
 
 
 def token_hash(token: str) -> str:
@@ -45,14 +63,36 @@ class RegistryEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: StrictStr = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-    token_sha256: StrictStr = Field(pattern=r"^[0-9a-fA-F]{64}$")
     scopes: list[Scope] = Field(min_length=1)
+    token_sha256: StrictStr | list[StrictStr] | None = None
+    signing_secret: StrictStr | None = Field(default=None, min_length=16, max_length=512)
+    symbols: list[StrictStr] | None = Field(default=None, min_length=1, max_length=1000)
     max_orders_per_minute: StrictInt | None = Field(default=None, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _usable(self) -> RegistryEntry:
+        hashes = self.hashes()
+        if not hashes and self.signing_secret is None:
+            raise ValueError("needs token_sha256 or signing_secret")
+        if len(hashes) > 10 or any(not _is_sha256(h) for h in hashes):
+            raise ValueError("token_sha256 must be a hex SHA-256 or a list of at most 10")
+        if self.symbols is not None and any(not 1 <= len(s) <= 32 for s in self.symbols):
+            raise ValueError("symbols must be 1 to 32 characters each")
+        return self
+
+    def hashes(self) -> tuple[str, ...]:
+        given = self.token_sha256
+        listed = [given] if isinstance(given, str) else list(given or [])
+        return tuple(h.lower() for h in listed)
+
+
+def _is_sha256(value: str) -> bool:
+    return len(value) == 64 and all(c in string.hexdigits for c in value)
 
 
 def parse_registry(raw: str) -> list[Caller]:
-    """`[{"name", "token_sha256", "scopes": [...], "max_orders_per_minute"?}]` or `{"callers": [...]}`.
-    Raises ConfigError naming the entry and field at fault (never a value: the registry is a secret)."""
+    """A JSON list of callers (or `{"callers": [...]}`). Raises ConfigError naming the entry and field at
+    fault, never a value: the registry is a secret."""
     try:
         data = json.loads(raw)
     except ValueError as exc:
@@ -60,19 +100,24 @@ def parse_registry(raw: str) -> list[Caller]:
     entries = data.get("callers") if isinstance(data, dict) else data
     if not isinstance(entries, list):
         raise ConfigError("the caller registry must be a JSON list of callers")
-    callers = []
+    callers: list[Caller] = []
     for number, entry in enumerate(entries, start=1):
         try:
             parsed = RegistryEntry.model_validate(entry)
         except ValidationError as exc:
             first = exc.errors(include_url=False, include_input=False)[0]
-            field = ".".join(str(part) for part in first["loc"]) or "entry"
-            raise ConfigError(f"caller registry entry {number}: {field}: {first['msg']}") from None
+            where = ".".join(str(part) for part in first["loc"]) or "entry"
+            message = str(first["msg"]).removeprefix("Value error, ")
+            raise ConfigError(f"caller registry entry {number}: {where}: {message}") from None
+        if any(c.name == parsed.name for c in callers):
+            raise ConfigError(f"caller registry entry {number}: name: repeats an earlier entry")
         callers.append(
             Caller(
                 name=parsed.name,
-                token_sha256=parsed.token_sha256.lower(),
                 scopes=frozenset(parsed.scopes),
+                token_hashes=parsed.hashes(),
+                signing_secret=parsed.signing_secret,
+                symbols=frozenset(map(symbol_key, parsed.symbols)) if parsed.symbols else None,
                 max_orders_per_minute=parsed.max_orders_per_minute,
             )
         )
@@ -104,26 +149,30 @@ class RegistryParser:
 
 
 class CallerRegistry:
-    """Finds the caller whose token hash matches, comparing every entry in constant time."""
+    """Finds callers by token or by name; token hashes are compared with every entry in constant time."""
 
     def __init__(self, load: Callable[[], Iterable[Caller]]) -> None:
         self._load = load
 
-    def authenticate(self, token: str | None, scope: Scope) -> Caller:
-        if not token:
-            raise Unauthorized("a bearer token is required", reason="missing_token")
+    def by_token(self, token: str) -> Caller:
         presented = token_hash(token)
         found: Caller | None = None
         for caller in self._load():
-            if hmac.compare_digest(caller.token_sha256, presented):
-                found = caller
+            for known in caller.token_hashes:
+                if hmac.compare_digest(known, presented):
+                    found = caller
         if found is None:
-            raise Unauthorized("the token is not valid", reason="invalid_token")
-        if scope not in found.scopes:
-            raise Forbidden(f"this token lacks the {scope.value} scope", reason="insufficient_scope")
+            raise Unauthorized("the credential is not valid", reason="invalid_token")
         return found
+
+    def by_name(self, name: str) -> Caller | None:
+        """The caller named `name` (a signature's keyId), if the registry has one."""
+        return next((c for c in self._load() if c.name == name), None)
 
 
 def dev_caller(token: str) -> Caller:
     """The local convenience token with every scope (settings refuse it outside the emulator)."""
-    return Caller("dev", token_hash(token), frozenset(Scope))
+    return Caller("dev", frozenset(Scope), token_hashes=(token_hash(token),))
+
+
+LOCAL_DEVELOPER = Caller("local-developer", frozenset(Scope))
