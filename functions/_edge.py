@@ -138,5 +138,5 @@ def served(request: flask.Request, route: str, work: Callable[[str], flask.Respo
             "userAgent": request.headers.get("User-Agent", "")[:256],
         }
         fields = {"status": status, "latency_ms": round(seconds * 1000, 3), "httpRequest": http}
-        log.info("%s %s %s", request.method, route, status, extra={"fields": fields})
+        log.info("%s %s", route, status, extra={"fields": fields})
     return response

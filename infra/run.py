@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,6 +35,24 @@ def start_gateway(env: dict[str, str], port: int, log_dir: Path) -> Service:
     return spawn("gateway", args, url, ready, env=env, log_dir=log_dir)
 
 
+def custom_keys(env: dict[str, str]) -> bool:
+    return (env["ALPACA_API_KEY"], env["ALPACA_SECRET_KEY"]) != (
+        DEFAULTS["ALPACA_API_KEY"],
+        DEFAULTS["ALPACA_SECRET_KEY"],
+    )
+
+
+def _accounts_file(key: str, secret: str) -> Path | None:
+    """With keys of your own, the embedded sandbox's one account takes them (the file lives in a private
+    temporary directory, never beside the logs)."""
+    if not custom_keys({"ALPACA_API_KEY": key, "ALPACA_SECRET_KEY": secret}):
+        return None
+    path = Path(tempfile.mkdtemp(prefix="execution-engine-")) / "accounts.json"
+    path.write_text(json.dumps([{"key": key, "secret": secret}]))
+    path.chmod(0o600)
+    return path
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
@@ -56,15 +77,19 @@ def main() -> int:
     if embedded:
         env["GATEWAY_LOCAL_DEVELOPER"] = "true"
     services: list[Service] = []
+    accounts: Path | None = None
     try:
         if "FIRESTORE_EMULATOR_HOST" not in os.environ:
             port = int(env["FIRESTORE_EMULATOR_HOST"].rsplit(":", 1)[1])
             services.append(start_emulator(port, log_dir=log_dir))
         if embedded:
-            services.append(start_sandbox(args.sandbox_port, log_dir=log_dir))
+            accounts = _accounts_file(env["ALPACA_API_KEY"], env["ALPACA_SECRET_KEY"])
+            extra = ["--accounts", str(accounts)] if accounts else None
+            services.append(start_sandbox(args.sandbox_port, extra_args=extra, log_dir=log_dir))
         services.append(start_gateway(env, args.gateway_port, log_dir))
         print(f"firestore emulator  {env['FIRESTORE_EMULATOR_HOST']}")
-        print(f"sandbox broker      {env['ALPACA_BASE_URL']}  (keys sandbox-key / sandbox-secret)")
+        keys = "keys sandbox-key / sandbox-secret" if not custom_keys(env) else "your ALPACA_API_KEY"
+        print(f"sandbox broker      {env['ALPACA_BASE_URL']}  ({keys})")
         token = "dev-token" if env["GATEWAY_DEV_TOKEN"] == "dev-token" else "$GATEWAY_DEV_TOKEN"
         print(f"gateway             {services[-1].url}  (Authorization: Bearer {token})")
         if embedded:
@@ -82,6 +107,8 @@ def main() -> int:
     finally:
         for service in reversed(services):
             service.stop()
+        if accounts:
+            shutil.rmtree(accounts.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,9 @@ def call_entry(
     sent = dict(headers or {})
     if token is not None:
         sent["Authorization"] = f"Bearer {token}"
-    kwargs: dict[str, Any] = {"headers": sent, "query_string": dict(query or {})}
+    kwargs: dict[str, Any] = {"headers": sent}
+    if query:
+        kwargs["query_string"] = dict(query)
     if json_body is not None:
         kwargs["json"] = json_body
     elif data is not None:

@@ -1,0 +1,74 @@
+"""`make run` as a user starts it (`python -m infra.run`), with distinctive secrets, for the examples and
+the log audit; the session's emulator stands in for the one it would start."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from infra.stack import Service, answers, free_port, spawn
+
+SECRETS = {
+    "ALPACA_API_KEY": "PKDISTINCTIVEKEY7731",
+    "ALPACA_SECRET_KEY": "distinctive-alpaca-secret-5521",
+    "GATEWAY_DEV_TOKEN": "distinctive-dev-token-9043",
+}
+TV_TOKEN = "distinctive-tradingview-token-3318"
+SIGNING_SECRET = "distinctive-signing-secret-6607-abcdef"
+CALLERS = [
+    {"name": "tv", "scopes": ["trade"], "token_sha256": hashlib.sha256(TV_TOKEN.encode()).hexdigest()},
+    {"name": "bot", "scopes": ["read", "trade"], "signing_secret": SIGNING_SECRET},
+]
+
+
+@dataclass
+class Stack:
+    service: Service
+    gateway: str  # http://127.0.0.1:<port>
+    sandbox: str
+    logs: Path
+    sent_signatures: list[str]
+
+    @property
+    def api(self) -> str:
+        return f"{self.gateway}/api/alpaca"
+
+    def secrets(self) -> list[str]:
+        return [*SECRETS.values(), TV_TOKEN, SIGNING_SECRET, *self.sent_signatures]
+
+    def log_text(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs.rglob("*")) if p.is_file())
+
+
+@pytest.fixture(scope="package")
+def stack(firestore_emulator: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    logs = tmp_path_factory.mktemp("make-run")
+    gateway_port, sandbox_port = free_port(), free_port()
+    env = {
+        **SECRETS,
+        "FIRESTORE_EMULATOR_HOST": firestore_emulator,
+        "GOOGLE_CLOUD_PROJECT": f"test-{uuid.uuid4().hex[:12]}",
+        "GATEWAY_CALLERS": json.dumps(CALLERS),
+    }
+    args = [sys.executable, "-m", "infra.run", "--gateway-port", str(gateway_port)]
+    args += ["--sandbox-port", str(sandbox_port), "--log-dir", str(logs)]
+    gateway = f"http://127.0.0.1:{gateway_port}"
+    ready = answers(f"{gateway}/api/alpaca/openapi.json", lambda r: r.status_code == 200)
+    service = spawn("make-run", args, gateway, ready, env=env, log_dir=logs, deadline_s=90.0)
+    sandbox = f"http://127.0.0.1:{sandbox_port}"
+    # Inside a regular session, so market orders fill.
+    httpx.put(
+        f"{sandbox}/_sandbox/clock", json={"now": "2026-11-17T15:00:00Z", "frozen": True}
+    ).raise_for_status()
+    try:
+        yield Stack(service, gateway, sandbox, logs, [])
+    finally:
+        service.stop()
