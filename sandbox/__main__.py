@@ -6,11 +6,13 @@ import argparse
 import signal
 import sys
 import threading
+from decimal import Decimal
 from types import FrameType
 
 from werkzeug.serving import make_server
 
 from sandbox.clock import parse_time
+from sandbox.decimals import parse_decimal
 from sandbox.server import create_app
 from sandbox.state import DEFAULT_ACCOUNT, Config, Sandbox, load_accounts
 
@@ -27,7 +29,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--now", help="start the sandbox clock at this RFC3339 instant")
     parser.add_argument("--frozen", action="store_true", help="keep the clock still until moved")
     parser.add_argument("--verbose", action="store_true", help="log one line per request")
+    parser.add_argument(
+        "--liquidity",
+        action="append",
+        default=[],
+        metavar="SYMBOL=QTY",
+        help="fill at most QTY of an order per minute in SYMBOL (`*` for all); repeatable; off by default",
+    )
     return parser.parse_args(argv)
+
+
+def parse_liquidity(raw: str) -> tuple[str, Decimal]:
+    symbol, _, qty = raw.partition("=")
+    amount = parse_decimal(qty)
+    if not symbol or amount is None or amount <= 0:
+        raise SystemExit(f"--liquidity wants SYMBOL=QTY with QTY > 0, not {raw!r}")
+    return symbol.strip().upper() if symbol.strip() != "*" else "*", amount
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         start=parse_time(args.now) if args.now else None,
         frozen=args.frozen,
         verbose=args.verbose,
+        liquidity=tuple(parse_liquidity(item) for item in args.liquidity),
     )
     sandbox = Sandbox(config)
     server = make_server(args.host, args.port, create_app(sandbox), threaded=True)

@@ -85,6 +85,31 @@ def register(app: Flask, sandbox: Sandbox) -> None:
             {"symbol": asset.symbol, "price": str(price), "bid": str(quote.bid), "ask": str(quote.ask)}
         )
 
+    @app.get("/_sandbox/liquidity")
+    def get_liquidity() -> Response:
+        return respond({"liquidity": {k: str(v) for k, v in sorted(broker.liquidity.items())}})
+
+    @app.put("/_sandbox/liquidity/<path:symbol>")
+    def put_liquidity(symbol: str) -> Response:
+        """`{"qty": "100"}`: an order in `symbol` (or `*`: any) fills at most 100 a minute; null: no limit."""
+        body = http.request_json()
+        if not isinstance(body, dict) or "qty" not in body:
+            raise invalid("body must be an object with qty (a positive decimal, or null)")
+        qty = parse_decimal(body["qty"]) if body["qty"] is not None else None
+        if body["qty"] is not None and (qty is None or qty <= 0):
+            raise invalid("qty must be a positive decimal or null")
+        asset = None if symbol == "*" else sandbox.universe.find(symbol)
+        if symbol != "*" and asset is None:
+            raise not_found(f"asset not found for {symbol}")
+        name = asset.symbol if asset is not None else "*"
+        with broker.lock:
+            sandbox.now()
+            if qty is None:
+                broker.liquidity.pop(name, None)
+            else:
+                broker.liquidity[name] = qty
+        return get_liquidity()
+
     @app.post("/_sandbox/faults")
     def add_fault() -> Response:
         fault = parse_fault(http.request_json())

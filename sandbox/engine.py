@@ -46,6 +46,9 @@ class Engine:
         self._due: datetime | None = None  # the next event time, valid while the book is unchanged
         self._due_version = -1
         self.listeners: list[Listener] = []
+        # Per-symbol liquidity: at most this qty of one order fills per minute (`*` for every symbol);
+        # empty means unlimited, as Alpaca's paper fills (the tests of the order's story turn it on).
+        self.liquidity: dict[str, Decimal] = {}
 
     # -- time ---------------------------------------------------------------------------------------
 
@@ -137,10 +140,36 @@ class Engine:
             self.emit("new", order, moment)
         quote = self.quote(order.asset, moment, quotes)
         price = self._execution_price(order, quote, session)
-        if price is not None:
-            self.fill(order, order.remaining_qty(price), price, moment)
-        elif order.time_in_force in ("ioc", "fok"):
+        if price is None:
+            if order.time_in_force in ("ioc", "fok"):
+                self._close(order, "canceled", moment)
+            return
+        wanted = order.remaining_qty(price)
+        available = self._available(order, moment)
+        if available is None or wanted <= available:
+            self.fill(order, wanted, price, moment)
+            return
+        # Larger than the liquidity of this minute: a part now, the rest in later minutes.
+        if order.time_in_force == "fok":
             self._close(order, "canceled", moment)
+            return
+        if available > 0:
+            order.liquidity_used = (minute_of(moment), self._used(order, moment) + available)
+            self.fill(order, available, price, moment)
+        if order.time_in_force == "ioc":
+            self._close(order, "canceled", moment)
+
+    def _available(self, order: Order, moment: datetime) -> Decimal | None:
+        """What of the order may still fill this minute; None: everything (no liquidity setting)."""
+        limit = self.liquidity.get(order.symbol, self.liquidity.get("*"))
+        if limit is None or order.qty is None:
+            return None  # notional orders fill whole
+        return max(Decimal(0), limit - self._used(order, moment))
+
+    @staticmethod
+    def _used(order: Order, moment: datetime) -> Decimal:
+        used = order.liquidity_used
+        return used[1] if used is not None and used[0] == minute_of(moment) else Decimal(0)
 
     def _execution_price(self, order: Order, quote: Quote, session: Session) -> Decimal | None:
         buy = order.side == "buy"
@@ -188,8 +217,10 @@ class Engine:
         previous = (order.filled_avg_price or Decimal(0)) * order.filled_qty
         order.filled_avg_price = (previous + price * qty) / total
         order.filled_qty = total
-        order.status = "filled"
-        order.filled_at = moment
+        complete = order.qty is None or total >= order.qty
+        order.status = "filled" if complete else "partially_filled"
+        if complete:
+            order.filled_at = moment
         order.touch(moment)
         self.book.refresh(order)
         stamp = moment.strftime("%Y%m%d%H%M%S") + f"{moment.microsecond // 1000:03d}"
@@ -202,14 +233,16 @@ class Engine:
                 qty=qty,
                 price=price,
                 cum_qty=total,
-                leaves_qty=Decimal(0),
+                leaves_qty=Decimal(0) if complete or order.qty is None else order.qty - total,
                 at=moment,
-                kind="fill",
-                order_status="filled",
+                kind="fill" if complete else "partial_fill",
+                order_status=order.status,
             )
         )
-        event = "fill" if order.status == "filled" else "partial_fill"
+        event = "fill" if complete else "partial_fill"
         self.emit(event, order, moment, Execution(price, qty, position))
+        if not complete:
+            return  # a group acts when an order of it is done, not on each part
         if order.parent_id is not None or order.order_class == "oco":
             for other in self.book.group(order):
                 if other.id != order.id and other.is_open:

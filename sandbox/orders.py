@@ -53,6 +53,7 @@ class Order:
     parent_id: str | None = None
     leg_ids: list[str] = field(default_factory=list)
     triggered: bool = False
+    liquidity_used: tuple[int, Decimal] | None = None  # (minute, qty filled in it) under a liquidity limit
 
     @property
     def is_open(self) -> bool:

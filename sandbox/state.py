@@ -30,6 +30,7 @@ class Config:
     frozen: bool = False
     verbose: bool = False
     tick_seconds: float = 0.5
+    liquidity: tuple[tuple[str, Decimal], ...] = ()  # (symbol or `*`, qty per order and minute)
 
 
 def load_accounts(path: str) -> tuple[AccountSpec, ...]:
@@ -75,6 +76,7 @@ class Sandbox:
     def _new_broker(self) -> Broker:
         now = self.clock.now()
         broker = Broker(self.universe, self.market, now)
+        broker.liquidity = dict(self.config.liquidity)
         for spec in self.config.accounts:
             broker.accounts[spec.key] = Account(spec, created_at=now)
         return broker
@@ -89,6 +91,7 @@ class Sandbox:
             # Swap contents rather than the object so threads holding the lock keep a valid reference.
             self.broker.book, self.broker.accounts = fresh.book, fresh.accounts
             self.broker.processed_at = fresh.processed_at
+            self.broker.liquidity = fresh.liquidity
             self.broker.invalidate()
 
     def authenticate(self, key: str | None, secret: str | None) -> Account | None:

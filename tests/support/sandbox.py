@@ -40,6 +40,10 @@ class Sandbox:
     def set_price(self, symbol: str, price: str) -> None:
         self.admin.put(f"/_sandbox/prices/{symbol}", json={"price": price}).raise_for_status()
 
+    def set_liquidity(self, symbol: str, qty: str | None) -> None:
+        """At most `qty` of an order in `symbol` (`*`: any) fills per minute; None lifts the limit."""
+        self.admin.put(f"/_sandbox/liquidity/{symbol}", json={"qty": qty}).raise_for_status()
+
     def fault(self, **fault: Any) -> None:
         self.admin.post("/_sandbox/faults", json=fault).raise_for_status()
 
