@@ -8,6 +8,7 @@ from functions.audit import list_audit
 from functions.orders import cancel_order, get_order, list_orders, list_trades, place_order
 from functions.positions import close_position, list_positions
 from functions.risk import get_risk, put_risk
+from functions.sync import sync_orders
 from shared import logs
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "list_trades",
     "place_order",
     "put_risk",
+    "sync_orders",
 ]
 
 logs.install()  # one JSON object per line on stdout, as Cloud Logging reads them

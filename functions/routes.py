@@ -166,6 +166,12 @@ class Job:
     schedule: str
     summary: str
     time_zone: str = "America/New_York"
+    # More crons for the same entry point (one Scheduler job each); runs they share are harmless.
+    extra_schedules: tuple[str, ...] = ()
+
+    @property
+    def schedules(self) -> tuple[str, ...]:
+        return (self.schedule, *self.extra_schedules)
 
 
 @dataclass(frozen=True)
@@ -178,7 +184,14 @@ class Trigger:
     summary: str
 
 
-JOBS: tuple[Job, ...] = ()
+JOBS: tuple[Job, ...] = (
+    Job(
+        "sync_orders",
+        "* 9-16 * * 1-5",
+        "Order sync: statuses, fills and order events from Alpaca; settles open records",
+        extra_schedules=("*/15 * * * *",),
+    ),
+)
 TRIGGERS: tuple[Trigger, ...] = ()
 
 

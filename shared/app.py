@@ -24,12 +24,15 @@ from shared.clock import Clock, SystemClock
 from shared.config import Settings
 from shared.limits.protocol import Limiter
 from shared.limits.slots import limiter_from_settings
+from shared.orders.arrival import ArrivalPrices
 from shared.orders.closes import OpenCloses
 from shared.orders.desk import OrderDesk
 from shared.orders.exits import Exits
+from shared.orders.fills import FillStore
 from shared.orders.outcomes import Outcomes
 from shared.orders.reconciler import Reconciler
 from shared.orders.store import OrderRecords
+from shared.orders.sync import OrderSync
 from shared.risk.checks import AlpacaMarket, RiskChecks
 from shared.risk.store import RiskStore
 from shared.secrets import CachedSecrets, SecretManagerReader, SecretReader
@@ -48,6 +51,8 @@ class Gateway:
     risk: RiskStore
     desk: OrderDesk
     exits: Exits
+    sync: OrderSync
+    fills: FillStore
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,8 @@ def wire(
     reconciler = Reconciler(alpaca, outcomes)
     desk = OrderDesk(alpaca, audit, records, outcomes, reconciler, Assets(alpaca, clock), risk, checks, clock)
     exits = Exits(alpaca, audit, risk, checks, OpenCloses(audit, alpaca, clock), clock)
+    fills = FillStore(db)
+    sync = OrderSync(alpaca, audit, records, reconciler, fills, ArrivalPrices(alpaca), clock)
     registry = CallerRegistry(partial(_caller_loader, settings, secrets, RegistryParser()))
     callers = Authenticator(
         registry,
@@ -142,6 +149,8 @@ def wire(
         risk=risk,
         desk=desk,
         exits=exits,
+        sync=sync,
+        fills=fills,
     )
     return Parts(settings, clock, db, limiter, credentials, alpaca, gateway)
 

@@ -30,6 +30,12 @@ class Event(StrEnum):
     POSITION_CLOSE_DENIED = "position.close_denied"
     POSITION_CLOSE_UNRESOLVED = "position.close_unresolved"
     RISK_UPDATED = "risk.updated"
+    # Written by the order sync, once each (ids from the Alpaca order and the fill).
+    ORDER_FILLED = "order.filled"
+    ORDER_PARTIALLY_FILLED = "order.partially_filled"
+    ORDER_CANCELED = "order.canceled"
+    ORDER_EXPIRED = "order.expired"
+    NOTIFICATIONS_UPDATED = "notifications.updated"
 
 
 class AuditPage(BaseModel):

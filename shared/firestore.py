@@ -20,6 +20,10 @@ ORDER_RATE = "order_rate"
 CLOSES = "closes"
 RATELIMIT = "ratelimit"
 SIGNATURES = "signatures"
+SYNC = "sync"  # `orders`: the order sync's cursor
+FILLS = "fills"  # FILL activities by activity id, for the fills feed and the analytics
+NOTIFY_DELIVERIES = "notify_deliveries"  # one per (audit event, target): attempts and the next retry
+NOTIFY_FAILED = "notify_failed"  # dead letters: deliveries that failed their last attempt
 
 TIMEOUT_SECONDS = 3.0
 # Reads may retry briefly; commits never do (a retried create could meet itself as a duplicate).

@@ -234,6 +234,43 @@ class AlpacaClient:
         body = self.request("GET", path, params=params, data=True, priority=priority, deadline=deadline)
         return dict((body.get("quotes") or {}).get(pair) or {})
 
+    # -- The order sync (appended; background reads at read priority) ------------------------
+
+    def orders_after(self, after: str | None, *, limit: int = 500) -> list[dict[str, Any]]:
+        """One page of every order submitted after `after` (exclusive), oldest first, legs nested."""
+        params = {"status": "all", "direction": "asc", "nested": "true", "limit": limit}
+        if after is not None:
+            params["after"] = after
+        return list(self.request("GET", "/v2/orders", params=params))
+
+    def order_with_legs(self, order_id: str) -> dict[str, Any]:
+        path = _path("/v2/orders/{}", order_id)
+        return dict(self.request("GET", path, params={"nested": "true"}))
+
+    def fill_activities(
+        self, after: str | None, *, page_token: str | None = None, page_size: int = 100
+    ) -> list[dict[str, Any]]:
+        """One page of FILL activities after `after` (exclusive), oldest first."""
+        params: dict[str, Any] = {"direction": "asc", "page_size": page_size}
+        if after is not None:
+            params["after"] = after
+        if page_token is not None:
+            params["page_token"] = page_token
+        return list(self.request("GET", "/v2/account/activities/FILL", params=params))
+
+    def quote_before(self, symbol: str, end: str, start: str, *, crypto: bool = False) -> dict[str, Any]:
+        """The last historical quote in [start, end], or {} (the arrival price of an order)."""
+        params: dict[str, Any] = {"start": start, "end": end, "limit": 1, "sort": "desc"}
+        if crypto:
+            body = self.request(
+                "GET", "/v1beta3/crypto/us/quotes", params={**params, "symbols": symbol}, data=True
+            )
+            found = (body.get("quotes") or {}).get(symbol) or []
+        else:
+            body = self.request("GET", _path("/v2/stocks/{}/quotes", symbol), params=params, data=True)
+            found = body.get("quotes") or []
+        return dict(found[0]) if found else {}
+
 
 def _path(template: str, *segments: str) -> str:
     """A URL path from a template and values, each encoded so it can only ever be one segment."""

@@ -64,6 +64,7 @@ class OrderDesk:
     ) -> Outcome:
         """Key, check, claim, send, settle. Raises only before the claim or when nothing was sent."""
         deadline = Deadline(self._clock, TRADE_SECONDS)
+        received = self._audit.now()
         key, source = self._key(order, idempotency_key)
         settings = self._risk.current()  # Firestore first: with it down nothing reaches the broker
         order = order.with_client_order_id(key)
@@ -93,6 +94,7 @@ class OrderDesk:
             fingerprint=order.fingerprint(),
             state=OrderState.PENDING,
             requested_at=self._audit.now(),
+            received_at=received,
         )
         if denial is not None:
             record = record.model_copy(update=denial_fields(request_id, denial))
@@ -137,6 +139,7 @@ class OrderDesk:
         self, ticket: Ticket, order: OrderRequest, subject: dict[str, Any], deadline: Deadline
     ) -> Outcome:
         payload = order.to_alpaca()
+        sent = self._audit.now()
         try:
             raw = self._alpaca.place_order(payload, deadline=deadline, reserve=LOOKUP_RESERVE_SECONDS)
         except GatewayError as exc:
@@ -151,7 +154,8 @@ class OrderDesk:
             if sent_without_answer(exc):
                 return self._reconciler.look_up(ticket, payload, subject, deadline, 1, exc)
             return self._outcomes.rejected(ticket, subject, exc, attempts=1)
-        return self._outcomes.submitted(ticket, subject, raw, attempts=1)
+        timings = {"sent_at": sent, "acknowledged_at": self._audit.now()}
+        return self._outcomes.submitted(ticket, subject, raw, attempts=1, timings=timings)
 
     # -- repeats ---------------------------------------------------------------------------
 

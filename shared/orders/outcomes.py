@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from shared.audit import AuditLog, Event
@@ -97,9 +99,10 @@ class Outcomes:
         status: int,
         body: dict[str, Any],
         kind: Event,
+        record_only: Mapping[str, Any] | None = None,
         **data: Any,
     ) -> Outcome:
-        update = {"state": state, "response": {"status": status, "body": body}, **data}
+        update = {"state": state, "response": {"status": status, "body": body}, **data, **(record_only or {})}
         unknown = set(update) - set(OrderRecord.model_fields)
         if unknown:
             raise ValueError(f"not fields of an order record: {sorted(unknown)}")
@@ -113,7 +116,12 @@ class Outcomes:
         return Outcome(status, body)
 
     def submitted(
-        self, ticket: Ticket, subject: dict[str, Any], raw: dict[str, Any], attempts: int
+        self,
+        ticket: Ticket,
+        subject: dict[str, Any],
+        raw: dict[str, Any],
+        attempts: int,
+        timings: Mapping[str, datetime] | None = None,
     ) -> Outcome:
         order = Order.from_alpaca(raw)
         return self._settle(
@@ -123,6 +131,7 @@ class Outcomes:
             200,
             order.model_dump(mode="json"),
             Event.ORDER_SUBMITTED,
+            timings,
             alpaca_order_id=order.id,
             alpaca_status=order.status,
             attempts=attempts,
@@ -186,3 +195,11 @@ class Outcomes:
             Event.ORDER_DENIED,
             **error_fields(denial),
         )
+
+    def not_sent(self, ticket: Ticket, subject: dict[str, Any], exc: GatewayError) -> None:
+        """Alpaca has no such order after the in-flight window: nothing was placed, the key is free."""
+        subject = {"order": ticket.doc_id, "client_order_id": ticket.key, **subject}
+        fields = {**error_fields(exc), "reason": "not_at_broker"}
+        fields["message"] = "the broker has no order with this key after the in-flight window; key freed"
+        event = self._audit.event(Event.ORDER_NOT_SENT, ticket.caller, ticket.request_id, **subject, **fields)
+        self._records.release(ticket.doc_id, ticket.claim, event)

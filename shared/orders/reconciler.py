@@ -30,6 +30,21 @@ class Reconciler:
         outcome = self.look_up(ticket, dict(record.request), {}, deadline, record.attempts, None)
         return Outcome(outcome.status, outcome.body, replayed=True)
 
+    def resolve(self, record: OrderRecord, deadline: Deadline, *, free_if_missing: bool) -> str:
+        """The order sync's settlement, which never sends: found is `submitted`; missing, once the
+        in-flight window is over (`free_if_missing`), is `not_sent` with the key freed; else `open`."""
+        ticket = Ticket.of(record)
+        subject = {"symbol": record.symbol}
+        try:
+            raw = self._alpaca.order_by_client_id(ticket.key, deadline=deadline)
+        except GatewayError as exc:
+            if exc.status == 404 and free_if_missing:
+                self._outcomes.not_sent(ticket, subject, exc)
+                return "not_sent"
+            return "open"
+        self._outcomes.submitted(ticket, subject, raw, record.attempts)
+        return "submitted"
+
     def look_up(
         self,
         ticket: Ticket,

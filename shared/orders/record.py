@@ -54,6 +54,24 @@ class OrderRecord(BaseModel):
     alpaca_status: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # The order's story after the claim (README, The order sync). `requested_at` is the claim's time.
+    received_at: datetime | None = None  # the gateway received the request
+    sent_at: datetime | None = None  # the POST to Alpaca began
+    acknowledged_at: datetime | None = None  # Alpaca's answer came back
+    first_fill_at: datetime | None = None  # from the fill activities, set by the sync
+    last_fill_at: datetime | None = None
+    filled_qty: str | None = None
+    filled_avg_price: str | None = None
+    filled_at: datetime | None = None
+    canceled_at: datetime | None = None
+    expired_at: datetime | None = None
+    failed_at: datetime | None = None
+    legs: list[dict[str, Any]] | None = None
+    arrival_price: str | None = None  # the quote mid at `received_at`, or the limit price
+    arrival_source: Literal["quote_mid", "limit_price"] | None = None
+    synced_at: datetime | None = None
+    tracking: bool | None = None  # the order or a leg is still open at Alpaca: the sync refreshes it
+    broker_state: str | None = None  # statuses and filled quantities the sync last saw
 
     def stored(self) -> dict[str, Any]:
         """The Firestore form (server timestamps are added by the store)."""
