@@ -4,6 +4,7 @@ import flask
 
 from functions._http import route_errors_as_json
 from functions.account import get_account, get_clock, get_config
+from functions.analytics import list_fills
 from functions.audit import list_audit
 from functions.orders import cancel_order, get_order, list_orders, list_trades, place_order
 from functions.positions import close_position, list_positions
@@ -20,6 +21,7 @@ __all__ = [
     "get_order",
     "get_risk",
     "list_audit",
+    "list_fills",
     "list_orders",
     "list_positions",
     "list_trades",

@@ -14,6 +14,7 @@ from shared.account import PAGE_MAX, TRADES_DEFAULT
 from shared.audit import LIST_DEFAULT, LIST_MAX
 from shared.clock import parse_time
 from shared.decimals import PERCENT_MAX, QTY_MAX, parse_decimal
+from shared.orders.fills import FEED_DEFAULT, FEED_MAX
 
 
 class NoInput(BaseModel):
@@ -52,6 +53,32 @@ class AuditQuery(NoInput):
             return parse_time(str(value).replace(" ", "+"))
         except ValueError:
             raise PydanticCustomError("invalid_since", "since must be an RFC 3339 time") from None
+
+
+def _since(value: Any, name: str = "since") -> datetime | None:
+    """An RFC 3339 time (not a Unix number); naive means UTC. An unencoded `+` arrives as a space."""
+    if value is None:
+        return None
+    try:
+        return parse_time(str(value).replace(" ", "+"))
+    except ValueError:
+        raise PydanticCustomError(f"invalid_{name}", f"{name} must be an RFC 3339 time") from None
+
+
+class FillsQuery(NoInput):
+    EMPTY_MEANS_UNSET = frozenset({"limit", "since", "cursor"})
+    since: datetime | None = Field(None, description="RFC 3339; fills from this transaction time on")
+    cursor: str | None = Field(
+        None,
+        description="`next_cursor` of the previous page: the fills after it (takes precedence over since)",
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\|[A-Za-z0-9:._-]{1,128}$",
+    )
+    limit: int = Field(FEED_DEFAULT, ge=1, le=FEED_MAX, description="At most this many, oldest first")
+
+    @field_validator("since", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: Any) -> datetime | None:
+        return _since(value)
 
 
 class CloseSize(NoInput):

@@ -10,10 +10,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from functions.inputs import AuditQuery, CloseSize, NoInput, OrdersQuery, TradesQuery
+from functions.inputs import AuditQuery, CloseSize, FillsQuery, NoInput, OrdersQuery, TradesQuery
 from shared import identifiers, models
 from shared.audit import AuditPage
 from shared.auth.callers import Scope
+from shared.orders.fills import FillsPage
 from shared.orders.request import OrderRequest
 from shared.risk.settings import RiskChange, RiskSettings
 
@@ -154,6 +155,15 @@ ROUTES: tuple[Route, ...] = (
         "Audit events in server-time order from `since`",
         query=AuditQuery,
         response=AuditPage,
+    ),
+    Route(
+        "GET",
+        "/fills",
+        "list_fills",
+        Scope.READ,
+        "Fills oldest first from `since` or after `cursor`, each with a stable id (a new-fill trigger)",
+        query=FillsQuery,
+        response=FillsPage,
     ),
 )
 

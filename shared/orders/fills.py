@@ -15,7 +15,7 @@ from google.cloud import firestore
 from pydantic import BaseModel
 
 from shared.clock import parse_time
-from shared.firestore import FILLS, READ_RETRY, TIMEOUT_SECONDS, as_json, firestore_errors
+from shared.firestore import FILLS, READ_RETRY, TIMEOUT_SECONDS, firestore_errors
 from shared.models import Amount, ApiModel, Time
 
 FEED_DEFAULT = 100
@@ -74,7 +74,7 @@ class Fill(ApiModel):
 class FillsPage(BaseModel):
     """Fills oldest first; pass `next_cursor` as `cursor` for the next page (None: nothing more yet)."""
 
-    fills: list[dict[str, Any]]
+    fills: list[Fill]
     next_cursor: str | None = None
 
 
@@ -111,8 +111,8 @@ class FillStore:
         query = query.order_by("cursor").limit(limit)
         with firestore_errors(reading=True):
             snaps = list(query.stream(retry=READ_RETRY, timeout=TIMEOUT_SECONDS))
-        fills = [as_json(snap.to_dict()) for snap in snaps]
-        last = fills[-1]["cursor"] if fills else cursor
+        fills = [Fill.model_validate(snap.to_dict()) for snap in snaps]
+        last = fills[-1].cursor if fills else cursor
         return FillsPage(fills=fills, next_cursor=last)
 
     def between(self, start: datetime, end: datetime, limit: int) -> list[dict[str, Any]]:
