@@ -6,6 +6,13 @@ from functions._http import route_errors_as_json
 from functions.account import get_account, get_clock, get_config
 from functions.analytics import list_fills
 from functions.audit import list_audit
+from functions.events import notify_on_audit
+from functions.notifications import (
+    get_notifications,
+    list_failed_notifications,
+    put_notifications,
+    replay_failed_notification,
+)
 from functions.orders import cancel_order, get_order, list_orders, list_trades, place_order
 from functions.positions import close_position, list_positions
 from functions.risk import get_risk, put_risk
@@ -18,15 +25,20 @@ __all__ = [
     "get_account",
     "get_clock",
     "get_config",
+    "get_notifications",
     "get_order",
     "get_risk",
     "list_audit",
+    "list_failed_notifications",
     "list_fills",
     "list_orders",
     "list_positions",
     "list_trades",
+    "notify_on_audit",
     "place_order",
+    "put_notifications",
     "put_risk",
+    "replay_failed_notification",
     "sync_orders",
 ]
 

@@ -14,6 +14,8 @@ from shared.account import PAGE_MAX, TRADES_DEFAULT
 from shared.audit import LIST_DEFAULT, LIST_MAX
 from shared.clock import parse_time
 from shared.decimals import PERCENT_MAX, QTY_MAX, parse_decimal
+from shared.notify.deadletters import LIST_DEFAULT as DEAD_LETTERS_DEFAULT
+from shared.notify.deadletters import LIST_MAX as DEAD_LETTERS_MAX
 from shared.orders.fills import FEED_DEFAULT, FEED_MAX
 
 
@@ -79,6 +81,13 @@ class FillsQuery(NoInput):
     @classmethod
     def _rfc3339(cls, value: Any) -> datetime | None:
         return _since(value)
+
+
+class FailedQuery(NoInput):
+    EMPTY_MEANS_UNSET = frozenset({"limit"})
+    limit: int = Field(
+        DEAD_LETTERS_DEFAULT, ge=1, le=DEAD_LETTERS_MAX, description="At most this many, newest first"
+    )
 
 
 class CloseSize(NoInput):

@@ -10,10 +10,20 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from functions.inputs import AuditQuery, CloseSize, FillsQuery, NoInput, OrdersQuery, TradesQuery
+from functions.inputs import (
+    AuditQuery,
+    CloseSize,
+    FailedQuery,
+    FillsQuery,
+    NoInput,
+    OrdersQuery,
+    TradesQuery,
+)
 from shared import identifiers, models
 from shared.audit import AuditPage
 from shared.auth.callers import Scope
+from shared.notify.deadletters import DeadLetters, Replay, dead_letter_id
+from shared.notify.targets import NotificationsChange, NotificationsView
 from shared.orders.fills import FillsPage
 from shared.orders.request import OrderRequest
 from shared.risk.settings import RiskChange, RiskSettings
@@ -23,6 +33,7 @@ BASE_PATH = "/api/alpaca"
 PARAM_TYPES: dict[str, Callable[[str], str]] = {
     "order_id": identifiers.order_id,
     "symbol": identifiers.symbol,
+    "dead_letter_id": dead_letter_id,
 }
 PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "order_id": {"type": "string", "format": "uuid", "description": "An Alpaca order id"},
@@ -30,6 +41,7 @@ PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "string",
         "description": "AAPL, BRK.B, BTC/USD (encode the slash as %2F), BTCUSD, or an asset id",
     },
+    "dead_letter_id": {"type": "string", "pattern": "^[0-9a-f]{32}$", "description": "A dead letter's id"},
 }
 
 
@@ -165,6 +177,40 @@ ROUTES: tuple[Route, ...] = (
         query=FillsQuery,
         response=FillsPage,
     ),
+    Route(
+        "GET",
+        "/notifications",
+        "get_notifications",
+        Scope.ADMIN,
+        "Notification targets (secrets never returned)",
+        response=NotificationsView,
+    ),
+    Route(
+        "PUT",
+        "/notifications",
+        "put_notifications",
+        Scope.ADMIN,
+        "Replace the notification targets; a target without secret keeps its stored one; audited",
+        body=NotificationsChange,
+        response=NotificationsView,
+    ),
+    Route(
+        "GET",
+        "/notifications/failed",
+        "list_failed_notifications",
+        Scope.ADMIN,
+        "Dead-lettered deliveries, newest first",
+        query=FailedQuery,
+        response=DeadLetters,
+    ),
+    Route(
+        "POST",
+        "/notifications/failed/{dead_letter_id}/replay",
+        "replay_failed_notification",
+        Scope.ADMIN,
+        "Deliver a dead letter once more (same webhook-id and body)",
+        response=Replay,
+    ),
 )
 
 
@@ -202,7 +248,14 @@ JOBS: tuple[Job, ...] = (
         extra_schedules=("*/15 * * * *",),
     ),
 )
-TRIGGERS: tuple[Trigger, ...] = ()
+TRIGGERS: tuple[Trigger, ...] = (
+    Trigger(
+        "notify_on_audit",
+        "audit/{id}",
+        "google.cloud.firestore.document.v1.created",
+        "Deliver each new audit event to the notification targets that want it",
+    ),
+)
 
 
 def route_for(entry_point: str) -> Route:

@@ -24,6 +24,7 @@ from shared.clock import Clock, SystemClock
 from shared.config import Settings
 from shared.limits.protocol import Limiter
 from shared.limits.slots import limiter_from_settings
+from shared.notify.center import Notifications
 from shared.orders.arrival import ArrivalPrices
 from shared.orders.closes import OpenCloses
 from shared.orders.desk import OrderDesk
@@ -53,6 +54,7 @@ class Gateway:
     exits: Exits
     sync: OrderSync
     fills: FillStore
+    notify: Notifications
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,9 @@ def wire(
         exits=exits,
         sync=sync,
         fills=fills,
+        notify=Notifications.build(
+            audit, http, clock, local=settings.notify_local, timeout=settings.notify_timeout_seconds
+        ),
     )
     return Parts(settings, clock, db, limiter, credentials, alpaca, gateway)
 

@@ -102,6 +102,7 @@ class Settings:
     read_timeout_seconds: float = 8.0
     max_body_bytes: int = 64 * 1024
     cors_origins: tuple[str, ...] = ("*",)
+    notify_timeout_seconds: float = 5.0  # one notification attempt
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -125,6 +126,11 @@ class Settings:
     @property
     def on_emulator(self) -> bool:
         return self.firestore_emulator_host is not None
+
+    @property
+    def notify_local(self) -> bool:
+        """Notifications may go to http:// and loopback: only on the emulator, outside the cloud."""
+        return self.on_emulator and not self.cloud_service
 
     @property
     def upstream_is_local(self) -> bool:
@@ -178,6 +184,7 @@ TOP_LEVEL: Variables = {
     "read_timeout_seconds": ("ALPACA_READ_TIMEOUT_SECONDS", _seconds),
     "max_body_bytes": ("MAX_BODY_BYTES", _int),
     "cors_origins": ("CORS_ORIGINS", _names),
+    "notify_timeout_seconds": ("NOTIFY_TIMEOUT_SECONDS", _seconds),
 }
 LIMITER: Variables = {
     "per_minute": ("RATE_LIMIT_PER_MINUTE", _int),

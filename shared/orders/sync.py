@@ -60,6 +60,7 @@ class SyncReport(BaseModel):
     events_written: int = 0
     settled: dict[str, int] = {}
     cursor: dict[str, str | None] = {}
+    notifications_retried: int = 0
 
 
 @dataclass

@@ -13,7 +13,11 @@ import pytest
 from tests.contract.conftest import AUTH, LocalServer
 
 METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "TRACE")
-EXAMPLES = {"order_id": "00000000-0000-4000-8000-000000000000", "symbol": "AAPL"}
+EXAMPLES = {
+    "order_id": "00000000-0000-4000-8000-000000000000",
+    "symbol": "AAPL",
+    "dead_letter_id": "0" * 32,
+}
 
 
 def undeclared(document: dict[str, Any]) -> list[tuple[str, str, set[str]]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,9 @@ def entry_client(target: str) -> Any:
     """A Flask test client on one entry point of main.py, loaded as functions-framework loads it."""
     if target not in _apps:
         _apps[target] = functions_framework.create_app(target, MAIN)
+        # create_app records the signature type in FUNCTION_SIGNATURE_TYPE, which would make every
+        # later app of an undecorated (HTTP) target a CloudEvent one.
+        os.environ.pop("FUNCTION_SIGNATURE_TYPE", None)
     return _apps[target].test_client()
 
 

@@ -1,0 +1,1 @@
+"""Notifications: targets, Standard Webhooks signing, delivery with retries, dead letters, URL safety."""
