@@ -15,9 +15,12 @@ import threading
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+from infra.stack import Service, spawn
 
 CREATED = "google.cloud.firestore.document.v1.created"
 log = logging.getLogger("execution_engine")
@@ -86,6 +89,13 @@ class AuditListener:
             log.warning("eventarc stand-in: %s not delivered (%s)", path, type(exc).__name__)
         with self._lock:
             self.posted += 1
+
+
+def start_eventarc(env: Mapping[str, str], gateway_port: int, log_dir: Path) -> Service:
+    """The stand-in as a process of the local stack, posting to the gateway server's event route."""
+    target = f"http://127.0.0.1:{gateway_port}/events/notify_on_audit"
+    args = [sys.executable, "-m", "infra.eventarc", "--target", target]
+    return spawn("eventarc", args, target, lambda: True, env=env, log_dir=log_dir)
 
 
 def main() -> int:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import flask
+from cloudevents.http import from_http
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 import main
@@ -24,10 +25,10 @@ from functions._http import (
     route_errors_as_json,
 )
 from functions.openapi import document
-from functions.routes import BASE_PATH, JOBS, ROUTES, Route
+from functions.routes import BASE_PATH, JOBS, ROUTES, TRIGGERS, Route
 from shared import logs
 from shared.app import gateway
-from shared.errors import MethodNotAllowed, NotFound
+from shared.errors import GatewayError, MethodNotAllowed, NotFound
 
 log = logging.getLogger(logs.LOGGER)
 EntryPoint = Callable[[flask.Request], flask.Response]
@@ -90,6 +91,19 @@ def create_app() -> flask.Flask:
         if name not in {job.entry_point for job in JOBS}:
             return error_response(NotFound(f"no job {name}", reason="route_not_found"), uuid.uuid4().hex)
         return _entry(name)(flask.request)
+
+    @app.route("/events/<name>", methods=["POST"])
+    def event(name: str) -> flask.Response:
+        """A CloudEvent for a Firestore-triggered entry point, as Eventarc (or infra/eventarc.py) posts it."""
+        if name not in {trigger.entry_point for trigger in TRIGGERS}:
+            return error_response(NotFound(f"no trigger {name}", reason="route_not_found"), uuid.uuid4().hex)
+        request = flask.request
+        cloud_event = from_http(dict(request.headers), request.get_data())
+        try:
+            getattr(main, name)(cloud_event)
+        except GatewayError as error:  # retryable: Eventarc would deliver it again
+            return error_response(error, uuid.uuid4().hex)
+        return flask.Response(status=204)
 
     route_errors_as_json(app)
     return app

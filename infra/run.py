@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from infra.eventarc import start_eventarc
 from infra.stack import ROOT, Service, answers, spawn, start_emulator, start_sandbox
 
 DEFAULTS = {
@@ -87,11 +88,14 @@ def main() -> int:
             extra = ["--accounts", str(accounts)] if accounts else None
             services.append(start_sandbox(args.sandbox_port, extra_args=extra, log_dir=log_dir))
         services.append(start_gateway(env, args.gateway_port, log_dir))
+        services.append(start_eventarc(env, args.gateway_port, log_dir))  # audit/* -> notify_on_audit
         print(f"firestore emulator  {env['FIRESTORE_EMULATOR_HOST']}")
         keys = "keys sandbox-key / sandbox-secret" if not custom_keys(env) else "your ALPACA_API_KEY"
         print(f"sandbox broker      {env['ALPACA_BASE_URL']}  ({keys})")
         token = "dev-token" if env["GATEWAY_DEV_TOKEN"] == "dev-token" else "$GATEWAY_DEV_TOKEN"
-        print(f"gateway             {services[-1].url}  (Authorization: Bearer {token})")
+        gateway_url = next(s.url for s in services if s.name == "gateway")
+        print(f"gateway             {gateway_url}  (Authorization: Bearer {token})")
+        print("eventarc stand-in   new audit/* documents -> notify_on_audit (POST /events/notify_on_audit)")
         if embedded:
             print(LOCAL_DEVELOPER)
         print(f"logs                {log_dir}/   Ctrl-C stops everything", flush=True)
