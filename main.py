@@ -4,7 +4,7 @@ import flask
 
 from functions._http import route_errors_as_json
 from functions.account import get_account, get_clock, get_config
-from functions.analytics import list_fills
+from functions.analytics import get_analytics, list_fills
 from functions.audit import list_audit
 from functions.events import notify_on_audit
 from functions.notifications import (
@@ -23,6 +23,7 @@ __all__ = [
     "cancel_order",
     "close_position",
     "get_account",
+    "get_analytics",
     "get_clock",
     "get_config",
     "get_notifications",

@@ -83,6 +83,21 @@ class FillsQuery(NoInput):
         return _since(value)
 
 
+class AnalyticsQuery(NoInput):
+    EMPTY_MEANS_UNSET = frozenset({"since", "until", "symbol", "caller"})
+    since: datetime | None = Field(
+        None, description="RFC 3339; orders requested from then (default: a day back)"
+    )
+    until: datetime | None = Field(None, description="RFC 3339; orders requested before then (default: now)")
+    symbol: str | None = Field(None, pattern=r"^[A-Z0-9./]{1,32}$", description="Only this symbol")
+    caller: str | None = Field(None, pattern=r"^[A-Za-z0-9_.@-]{1,64}$", description="Only this caller")
+
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: Any, info: ValidationInfo) -> datetime | None:
+        return _since(value, str(info.field_name))
+
+
 class FailedQuery(NoInput):
     EMPTY_MEANS_UNSET = frozenset({"limit"})
     limit: int = Field(

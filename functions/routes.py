@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from functions.inputs import (
+    AnalyticsQuery,
     AuditQuery,
     CloseSize,
     FailedQuery,
@@ -20,6 +21,7 @@ from functions.inputs import (
     TradesQuery,
 )
 from shared import identifiers, models
+from shared.analytics.report import AnalyticsReport
 from shared.audit import AuditPage
 from shared.auth.callers import Scope
 from shared.notify.deadletters import DeadLetters, Replay, dead_letter_id
@@ -176,6 +178,15 @@ ROUTES: tuple[Route, ...] = (
         "Fills oldest first from `since` or after `cursor`, each with a stable id (a new-fill trigger)",
         query=FillsQuery,
         response=FillsPage,
+    ),
+    Route(
+        "GET",
+        "/analytics",
+        "get_analytics",
+        Scope.READ,
+        "Orders, fills, fill rate, rejections, denials, slippage (bps, positive is worse) and latency phases",
+        query=AnalyticsQuery,
+        response=AnalyticsReport,
     ),
     Route(
         "GET",

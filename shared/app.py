@@ -14,6 +14,7 @@ from shared.account import AccountReads
 from shared.alpaca.assets import Assets
 from shared.alpaca.client import AlpacaClient
 from shared.alpaca.credentials import AlpacaCredentials
+from shared.analytics.report import Analytics
 from shared.audit import AuditLog
 from shared.auth.authenticator import Authenticator
 from shared.auth.callers import Caller, CallerRegistry, RegistryParser, dev_caller
@@ -55,6 +56,7 @@ class Gateway:
     sync: OrderSync
     fills: FillStore
     notify: Notifications
+    analytics: Analytics
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ def wire(
         notify=Notifications.build(
             audit, http, clock, local=settings.notify_local, timeout=settings.notify_timeout_seconds
         ),
+        analytics=Analytics(db, fills, clock, paper=settings.trading_mode == "paper"),
     )
     return Parts(settings, clock, db, limiter, credentials, alpaca, gateway)
 
