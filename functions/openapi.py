@@ -129,7 +129,7 @@ def _operation(route: Route, refs: Refs) -> dict[str, Any]:
         "operationId": route.entry_point,
         "summary": route.summary,
         "x-required-scope": route.scope.value,
-        "security": [{"bearer": []}],
+        "security": [{"bearer": []}, {"signature": []}],
         "parameters": parameters,
         "responses": {"200": ok, **_accepted(route), **_error_responses(route, refs)},
     }
@@ -162,7 +162,16 @@ def document() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": dict(sorted(schemas.items())),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "signature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Signature",
+                    "description": 'keyId=<caller>,t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<METHOD>.'
+                    '<path>.<body>"> with the caller\'s signing secret (README, Calling the API)',
+                },
+            },
         },
     }
 
