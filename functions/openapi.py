@@ -169,7 +169,7 @@ def document() -> dict[str, Any]:
                     "in": "header",
                     "name": "X-Signature",
                     "description": 'keyId=<caller>,t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<METHOD>.'
-                    '<path>.<body>"> with the caller\'s signing secret (README, Calling the API)',
+                    "<path>.<body>\"> with the caller's signing secret (README, Calling the API)",
                 },
             },
         },
