@@ -19,6 +19,9 @@ from shared.auth.callers import Caller, CallerRegistry, RegistryParser, dev_call
 from shared.auth.scheduler import SchedulerAuth
 from shared.clock import Clock, SystemClock
 from shared.config import Settings
+from shared.eod.flatten import Flattener
+from shared.eod.runs import Runs
+from shared.eod.snapshot import Snapshots
 from shared.limits.protocol import Limiter
 from shared.limits.slots import limiter_from_settings
 from shared.orders.closes import OpenCloses
@@ -45,6 +48,8 @@ class Gateway:
     risk: RiskStore
     desk: OrderDesk
     exits: Exits
+    flatten: Flattener
+    snapshots: Snapshots
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,7 @@ def wire(
     reconciler = Reconciler(alpaca, outcomes)
     desk = OrderDesk(alpaca, audit, records, outcomes, reconciler, Assets(alpaca, clock), risk, checks, clock)
     exits = Exits(alpaca, audit, risk, checks, OpenCloses(audit, alpaca, clock), clock)
+    flatten = Flattener(alpaca, exits, risk, Runs(db, clock), audit, clock, settings)
     gateway = Gateway(
         settings=settings,
         clock=clock,
@@ -126,6 +132,8 @@ def wire(
         risk=risk,
         desk=desk,
         exits=exits,
+        flatten=flatten,
+        snapshots=Snapshots(alpaca, db, clock),
     )
     return Parts(settings, clock, db, limiter, credentials, alpaca, gateway)
 

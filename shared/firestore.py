@@ -19,6 +19,8 @@ SETTINGS = "settings"
 ORDER_RATE = "order_rate"
 CLOSES = "closes"
 RATELIMIT = "ratelimit"
+EOD_RUNS = "eod_runs"
+POSITION_SNAPSHOTS = "position_snapshots"
 
 TIMEOUT_SECONDS = 3.0
 # Reads may retry briefly; commits never do (a retried create could meet itself as a duplicate).

@@ -1,0 +1,103 @@
+"""What the flatten closes and how: bracket legs and resting orders cancelled first, long, short and
+fractional positions closed, crypto left alone, a failed close retried until flat, and every step kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.eod.conftest import Market, deliver, run_doc
+from tests.orders.conftest import events
+
+
+def outcomes(body: dict[str, Any]) -> dict[str, str]:
+    return {s["symbol"]: s["outcome"] for s in body["symbols"]}
+
+
+def test_long_and_short_positions_with_bracket_legs_and_a_resting_limit_are_closed(
+    gateway: Any, market: Market, db: Any
+) -> None:
+    """Legs and a resting limit hold the shares: they are cancelled, then both positions are closed."""
+    market.trade(
+        symbol="AAPL",
+        qty="10",
+        side="buy",
+        order_class="bracket",
+        take_profit={"limit_price": "900"},
+        stop_loss={"stop_price": "5"},
+    )
+    market.trade(symbol="AAPL", qty="5", side="buy")
+    market.trade(symbol="AAPL", qty="5", side="sell", type="limit", limit_price="950", time_in_force="gtc")
+    market.trade(
+        symbol="F",
+        qty="30",
+        side="sell",
+        order_class="bracket",
+        take_profit={"limit_price": "1"},
+        stop_loss={"stop_price": "900"},
+    )
+    market.at("2026-11-17 15:52")
+    done = deliver("flatten_positions")
+    assert (done.status, done.body["state"]) == (200, "done"), done.text
+    assert outcomes(done.body) == {"AAPL": "closed", "F": "closed"}
+    assert market.positions() == {}
+    assert market.orders("open") == []
+    aapl = next(s for s in done.body["symbols"] if s["symbol"] == "AAPL")
+    assert len(aapl["canceled"]) >= 2  # the legs, the resting limit (a group may go together)
+    sides = sorted((o["symbol"], o["side"]) for o in market.liquidations())
+    assert sides == [("AAPL", "sell"), ("F", "buy")]
+    assert len(events(db, "order.cancel_requested")) == len(aapl["canceled"]) + len(
+        next(s for s in done.body["symbols"] if s["symbol"] == "F")["canceled"]
+    )
+
+
+def test_fractional_position_is_closed_whole(gateway: Any, market: Market) -> None:
+    """0.5 AAPL is sold as 0.5: a fractional DAY market order."""
+    market.trade(symbol="AAPL", qty="0.5", side="buy")
+    market.at("2026-11-17 15:52")
+    done = deliver("flatten_positions")
+    assert outcomes(done.body) == {"AAPL": "closed"}, done.text
+    assert [o["qty"] for o in market.liquidations()] == ["0.5"]
+    assert market.positions() == {}
+
+
+def test_crypto_position_and_its_order_are_left_alone(gateway: Any, market: Market) -> None:
+    """FLATTEN_ASSET_CLASSES is us_equity: BTC/USD and its resting order stay as they are."""
+    market.trade(symbol="BTC/USD", qty="0.01", side="buy", time_in_force="gtc")
+    resting = market.trade(
+        symbol="BTC/USD", qty="0.01", side="sell", type="limit", limit_price="9999999", time_in_force="gtc"
+    )
+    market.trade(symbol="AAPL", qty="3", side="buy")
+    market.at("2026-11-17 15:52")
+    done = deliver("flatten_positions")
+    assert outcomes(done.body) == {"AAPL": "closed"}, done.text
+    assert [a["symbol"] for a in done.body["left_alone"]] == ["BTCUSD"]
+    assert market.positions() == {"BTCUSD": "0.01"}
+    assert [o["id"] for o in market.orders("open")] == [resting["id"]]
+
+
+def test_close_that_fails_once_is_retried_until_flat(gateway: Any, market: Market, sandbox: Any) -> None:
+    """The first liquidation meets a broker 500; the run reads its id back (not placed), sends it again."""
+    market.trade(symbol="AAPL", qty="4", side="buy")
+    market.at("2026-11-17 15:52")
+    sandbox.fault(method="POST", path="/v2/orders", status=500, count=1)
+    done = deliver("flatten_positions")
+    assert (done.body["state"], outcomes(done.body)) == ("done", {"AAPL": "closed"}), done.text
+    assert market.positions() == {}
+    assert len(market.liquidations()) == 1
+    steps = [(s["step"], s.get("status")) for s in done.body["steps"] if s["step"] == "liquidation"]
+    assert steps == [("liquidation", "unknown"), ("liquidation", "filled")]
+
+
+def test_run_records_snapshots_steps_and_the_trading_state(gateway: Any, market: Market, db: Any) -> None:
+    """The eod_runs document holds the positions before and after, the steps and the reactivation."""
+    market.trade(symbol="AAPL", qty="2", side="buy")
+    market.at("2026-11-17 15:52")
+    deliver("flatten_positions")
+    record = run_doc(db, "flatten_2026-11-17")
+    assert record is not None
+    assert [p["symbol"] for p in record["before"]] == ["AAPL"] and record["after"] == []
+    assert record["trading_state_before"] == "active"
+    assert record["reactivate_at"] == "2026-11-18T09:30:00-05:00"
+    names = [s["step"] for s in record["steps"]]
+    assert names[0] == "started" and "trading_state_reducing" in names and names[-1] == "finished"
+    assert [e["type"] for e in events(db) if e["type"].startswith("eod.")].count("eod.flatten") == 1
