@@ -69,3 +69,14 @@ def test_after_the_close_is_skipped_as_market_closed(gateway: Any, market: Marke
     reply = deliver("flatten_positions")
     assert reply.body["skipped"] == "market_closed", reply.text
     assert market.liquidations() == []
+
+
+def test_local_server_mounts_the_jobs(gateway: Any, market: Market) -> None:
+    """`make run` serves each scheduled entry point at POST /jobs/<entry_point>."""
+    from infra.gateway_server import create_app
+
+    client = create_app().test_client()
+    reply = client.post("/jobs/flatten_positions", headers={"Authorization": "Bearer dev-token"})
+    assert (reply.status_code, reply.get_json()["skipped"]) == (200, "too_early")
+    snapshot = client.post("/jobs/snapshot_positions", headers={"Authorization": "Bearer dev-token"})
+    assert snapshot.status_code == 200 and snapshot.get_json()["schedule_time"] is None
