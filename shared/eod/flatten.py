@@ -154,7 +154,17 @@ class Flattener:
         if claim in (Claim.BUSY, Claim.FINISHED):
             return {**report(plan.run_id, record), "duplicate": True}
         progress = Progress(self._runs, plan.run_id, record)
-        return self._execute(plan, progress, resumed=claim is Claim.RESUMED)
+        try:
+            return self._execute(plan, progress, resumed=claim is Claim.RESUMED)
+        except GatewayError as exc:
+            # The broker or Firestore failed part way: the answer is that error (Scheduler retries it),
+            # and the run is left for the next delivery to resume, its lease given up now.
+            log.warning("flatten %s stopped part way: %s", plan.run_id, exc.reason)
+            try:
+                self._runs.release(plan.run_id)
+            except Unavailable:
+                log.error("flatten %s: its lease could not be released", plan.run_id)
+            raise
 
     def _execute(self, plan: Plan, progress: Progress, *, resumed: bool) -> dict[str, Any]:
         record = progress.record

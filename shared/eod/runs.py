@@ -110,6 +110,11 @@ class Runs:
         with firestore_errors():
             self._ref(run_id).update(update, retry=None, timeout=TIMEOUT_SECONDS)
 
+    def release(self, run_id: str) -> None:
+        """End this worker's lease early (it failed): the next delivery resumes the run at once."""
+        with firestore_errors():
+            self._ref(run_id).update({"lease_until": self.now()}, retry=None, timeout=TIMEOUT_SECONDS)
+
 
 def report(run_id: str, record: dict[str, Any]) -> dict[str, Any]:
     """A run as answered: JSON values, without the lease bookkeeping."""

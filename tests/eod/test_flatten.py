@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.app import build, install
+from shared.clock import ManualClock
+from shared.config import Settings
+from shared.limits.protocol import Priority, Unlimited
 from tests.eod.conftest import Market, deliver, run_doc
 from tests.orders.conftest import events
 
@@ -101,3 +105,30 @@ def test_run_records_snapshots_steps_and_the_trading_state(gateway: Any, market:
     names = [s["step"] for s in record["steps"]]
     assert names[0] == "started" and "trading_state_reducing" in names and names[-1] == "finished"
     assert [e["type"] for e in events(db) if e["type"].startswith("eod.")].count("eod.flatten") == 1
+
+
+class RecordingLimiter(Unlimited):
+    """No limit, but every priority asked for is kept."""
+
+    def __init__(self) -> None:
+        self.asked: list[Priority] = []
+
+    def acquire(self, key: str, priority: Priority) -> None:
+        self.asked.append(priority)
+
+
+def test_every_upstream_call_of_the_flatten_takes_a_trade_slot(
+    market: Market, db: Any, eod_settings: Settings, clock: ManualClock
+) -> None:
+    """Clock, calendar, positions, orders, cancels and closes all go through the limiter at trade priority."""
+    market.trade(symbol="AAPL", qty="10", side="buy", type="limit", limit_price="1", time_in_force="gtc")
+    market.trade(symbol="AAPL", qty="10", side="buy")
+    market.at("2026-11-17 15:52")
+    limiter = RecordingLimiter()
+    install(build(eod_settings, db=db, clock=clock, limiter=limiter))
+    try:
+        assert deliver("flatten_positions").body["state"] == "done"
+        assert deliver("snapshot_positions").status == 200
+    finally:
+        install(None)
+    assert len(limiter.asked) >= 6 and set(limiter.asked) == {Priority.TRADE}

@@ -100,3 +100,18 @@ def test_run_interrupted_half_way_is_resumed_and_sells_nothing_twice(
     assert sorted(o["symbol"] for o in market.liquidations()) == ["AAPL", "MSFT"]
     assert all(o["client_order_id"].endswith("-1") for o in market.liquidations())
     assert market.positions() == {}
+
+
+def test_run_stopped_by_a_broker_failure_is_resumed_by_the_next_delivery(
+    gateway: Any, market: Market, sandbox: Any
+) -> None:
+    """Positions cannot be read (503): the delivery answers the error, gives its lease up, and the retry
+    resumes the run at once instead of waiting for the lease to run out."""
+    market.trade(symbol="AAPL", qty="10", side="buy")
+    market.at("2026-11-17 15:52")
+    sandbox.fault(method="GET", path="/v2/positions", status=503, count=3)
+    failed = deliver("flatten_positions")
+    assert failed.status == 502, failed.text
+    retried = deliver("flatten_positions")
+    assert (retried.body["state"], retried.body["resumes"]) == ("done", 1), retried.text
+    assert len(market.liquidations()) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.gateway_server import create_app
 from tests.eod.conftest import Market, deliver, run_doc
 
 
@@ -73,8 +74,6 @@ def test_after_the_close_is_skipped_as_market_closed(gateway: Any, market: Marke
 
 def test_local_server_mounts_the_jobs(gateway: Any, market: Market) -> None:
     """`make run` serves each scheduled entry point at POST /jobs/<entry_point>."""
-    from infra.gateway_server import create_app
-
     client = create_app().test_client()
     reply = client.post("/jobs/flatten_positions", headers={"Authorization": "Bearer dev-token"})
     assert (reply.status_code, reply.get_json()["skipped"]) == (200, "too_early")
