@@ -144,7 +144,11 @@ class RiskSettings(BaseModel):
         """These settings as they apply at `now`: a flatten's reducing state ends at `reactivate_at`."""
         if self.trading_state != TradingState.REDUCING or not self.reactivate_at:
             return self
-        if datetime.fromisoformat(self.reactivate_at).timestamp() > now:
+        try:
+            ends = datetime.fromisoformat(self.reactivate_at).timestamp()
+        except ValueError:
+            return self  # not a time: the state stays as it is written
+        if ends > now:
             return self
         return self.model_copy(update={"trading_state": TradingState.ACTIVE, "reactivate_at": None})
 
