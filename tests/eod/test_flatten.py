@@ -3,6 +3,7 @@ fractional positions closed, crypto left alone, a failed close retried until fla
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from shared.app import build, install
@@ -132,3 +133,28 @@ def test_every_upstream_call_of_the_flatten_takes_a_trade_slot(
     finally:
         install(None)
     assert len(limiter.asked) >= 6 and set(limiter.asked) == {Priority.TRADE}
+
+
+def test_close_refused_until_the_deadline_is_failed_with_its_reason_and_resumed_later(
+    market: Market, db: Any, eod_settings: Settings, clock: ManualClock, sandbox: Any
+) -> None:
+    """Every liquidation is refused (403) for the whole FLATTEN_DEADLINE_SECONDS: the run ends
+    incomplete, AAPL failed with the broker's reason; the next delivery resumes it and closes AAPL."""
+    market.trade(symbol="AAPL", qty="4", side="buy")
+    market.at("2026-11-17 15:50")
+    install(build(replace(eod_settings, flatten_deadline_seconds=3.0), db=db, clock=clock))
+    try:
+        sandbox.fault(method="POST", path="/v2/orders", status=403, count=50)
+        first = deliver("flatten_positions")
+        assert first.body["state"] == "incomplete", first.text
+        [aapl] = first.body["symbols"]
+        assert (aapl["outcome"], aapl["reason"]) == ("failed", "broker_forbidden")
+        assert market.positions() == {"AAPL": "4"}
+        sandbox.admin.delete("/_sandbox/faults").raise_for_status()
+        market.at("2026-11-17 15:55")
+        second = deliver("flatten_positions")
+    finally:
+        install(None)
+    assert (second.body["state"], second.body["resumes"]) == ("done", 1), second.text
+    assert second.body["symbols"][0]["outcome"] == "closed"
+    assert [o["client_order_id"] for o in market.liquidations()] == ["eod-20261117-AAPL-1"]
