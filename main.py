@@ -5,6 +5,8 @@ import flask
 from functions._http import route_errors_as_json
 from functions.account import get_account, get_clock, get_config
 from functions.audit import list_audit
+from functions.eod import flatten_now, get_eod_run, list_snapshots
+from functions.jobs import flatten_positions, snapshot_positions
 from functions.orders import cancel_order, get_order, list_orders, list_trades, place_order
 from functions.positions import close_position, list_positions
 from functions.risk import get_risk, put_risk
@@ -13,17 +15,22 @@ from shared import logs
 __all__ = [
     "cancel_order",
     "close_position",
+    "flatten_now",
+    "flatten_positions",
     "get_account",
     "get_clock",
     "get_config",
+    "get_eod_run",
     "get_order",
     "get_risk",
     "list_audit",
     "list_orders",
     "list_positions",
+    "list_snapshots",
     "list_trades",
     "place_order",
     "put_risk",
+    "snapshot_positions",
 ]
 
 logs.install()  # one JSON object per line on stdout, as Cloud Logging reads them

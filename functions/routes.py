@@ -10,10 +10,19 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from functions.inputs import AuditQuery, CloseSize, NoInput, OrdersQuery, TradesQuery
+from functions.inputs import (
+    AuditQuery,
+    CloseSize,
+    DateQuery,
+    FlattenRequest,
+    NoInput,
+    OrdersQuery,
+    TradesQuery,
+)
 from shared import identifiers, models
 from shared.audit import AuditPage
 from shared.auth.callers import Scope
+from shared.eod.reports import FlattenRun, Snapshot
 from shared.orders.request import OrderRequest
 from shared.risk.settings import RiskChange, RiskSettings
 
@@ -155,6 +164,34 @@ ROUTES: tuple[Route, ...] = (
         query=AuditQuery,
         response=AuditPage,
     ),
+    Route(
+        "GET",
+        "/snapshots",
+        "list_snapshots",
+        Scope.READ,
+        "Position snapshots of one exchange date, newest first",
+        query=DateQuery,
+        response=Snapshot,
+        many=True,
+    ),
+    Route(
+        "GET",
+        "/eod",
+        "get_eod_run",
+        Scope.READ,
+        "The scheduled flatten run of one session: state, times, each symbol's outcome, the orders placed",
+        query=DateQuery,
+        response=FlattenRun,
+    ),
+    Route(
+        "POST",
+        "/flatten",
+        "flatten_now",
+        Scope.TRADE,
+        "Flatten now (reducing-only first, cancel, close, poll); idempotent by Idempotency-Key; audited",
+        body=FlattenRequest,
+        response=FlattenRun,
+    ),
 )
 
 
@@ -178,7 +215,20 @@ class Trigger:
     summary: str
 
 
-JOBS: tuple[Job, ...] = ()
+# Cloud Scheduler knows nothing of holidays or 13:00 closes: the flatten is called every 5 minutes in the
+# last hour before both closes and acts only inside FLATTEN_LEAD_MINUTES of Alpaca's next_close.
+JOBS: tuple[Job, ...] = (
+    Job(
+        "flatten_positions",
+        "*/5 12,15 * * 1-5",
+        "Flatten the configured asset classes before the close (13:00 or 16:00), once per session",
+    ),
+    Job(
+        "snapshot_positions",
+        "5 13,16 * * 1-5",
+        "Snapshot account equity and every position after the 13:00 and 16:00 closes",
+    ),
+)
 TRIGGERS: tuple[Trigger, ...] = ()
 
 

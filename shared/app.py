@@ -22,6 +22,9 @@ from shared.auth.scheduler import SchedulerAuth
 from shared.auth.signatures import ReplayGuard, SignatureCheck
 from shared.clock import Clock, SystemClock
 from shared.config import Settings
+from shared.eod.flatten import Flattener
+from shared.eod.runs import Runs
+from shared.eod.snapshot import Snapshots
 from shared.limits.protocol import Limiter
 from shared.limits.slots import limiter_from_settings
 from shared.orders.closes import OpenCloses
@@ -48,6 +51,8 @@ class Gateway:
     risk: RiskStore
     desk: OrderDesk
     exits: Exits
+    flatten: Flattener
+    snapshots: Snapshots
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,7 @@ def wire(
         authorization_is_platform=settings.behind_api_gateway,
         local_developer=settings.local_developer,
     )
+    flatten = Flattener(alpaca, exits, risk, Runs(db, clock), audit, clock, settings)
     gateway = Gateway(
         settings=settings,
         clock=clock,
@@ -142,6 +148,8 @@ def wire(
         risk=risk,
         desk=desk,
         exits=exits,
+        flatten=flatten,
+        snapshots=Snapshots(alpaca, db, clock),
     )
     return Parts(settings, clock, db, limiter, credentials, alpaca, gateway)
 

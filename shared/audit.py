@@ -30,6 +30,9 @@ class Event(StrEnum):
     POSITION_CLOSE_DENIED = "position.close_denied"
     POSITION_CLOSE_UNRESOLVED = "position.close_unresolved"
     RISK_UPDATED = "risk.updated"
+    EOD_FLATTEN_STARTED = "eod.flatten_started"
+    EOD_LIQUIDATION = "eod.liquidation"
+    EOD_FLATTEN = "eod.flatten"
 
 
 class AuditPage(BaseModel):

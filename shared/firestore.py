@@ -20,6 +20,8 @@ ORDER_RATE = "order_rate"
 CLOSES = "closes"
 RATELIMIT = "ratelimit"
 SIGNATURES = "signatures"
+EOD_RUNS = "eod_runs"
+POSITION_SNAPSHOTS = "position_snapshots"
 
 TIMEOUT_SECONDS = 3.0
 # Reads may retry briefly; commits never do (a retried create could meet itself as a duplicate).

@@ -82,6 +82,7 @@ POTENT: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "list_trades": ("/trades", "limit=5", None),
     "put_risk": ("/risk", "", {"trading_state": "halted"}),
     "list_audit": ("/audit", "limit=5", None),
+    "flatten_now": ("/flatten", "", {}),
 }
 # What a request that passes authentication is sent: it fails its own validation, or only reads.
 HARMLESS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
@@ -93,6 +94,7 @@ HARMLESS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "list_trades": ("/trades", "limit=0", None),
     "put_risk": ("/risk", "", {"no_such_setting": True}),
     "list_audit": ("/audit", "since=yesterday", None),
+    "flatten_now": ("/flatten", "", {"asset_classes": ["bogus"]}),
 }
 EXAMPLE_PARAMS = {"symbol": "AAPL", "order_id": "{resting}"}
 
