@@ -6,7 +6,7 @@ import shlex
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -39,12 +39,12 @@ class Result:
     stdout: str = ""
 
 
-# Runs argv; `capture` asks for stdout back (queries), otherwise output goes to the build log.
-Executor = Callable[[Sequence[str], bool], Result]
+# Runs a command; `capture` asks for stdout back (queries), otherwise output goes to the build log.
+Executor = Callable[[Gcloud, bool], Result]
 
 
-def subprocess_executor(argv: Sequence[str], capture: bool) -> Result:
-    done = subprocess.run(list(argv), capture_output=capture, text=True, check=False)
+def subprocess_executor(command: Gcloud, capture: bool) -> Result:
+    done = subprocess.run(command.argv(), capture_output=capture, text=True, check=False)
     return Result(done.returncode, done.stdout if capture else "")
 
 
@@ -69,7 +69,7 @@ class Shell:
         self.say(str(command))
         if self.dry_run:
             return
-        result = self._execute(command.argv(), False)
+        result = self._execute(command, False)
         if result.returncode != 0:
             raise RuntimeError(f"failed ({result.returncode}): {command}")
 
@@ -77,7 +77,7 @@ class Shell:
         """Stdout of a read-only command, None when it fails (the resource does not exist)."""
         if self.dry_run:
             return None
-        result = self._execute(command.argv(), True)
+        result = self._execute(command, True)
         return result.stdout if result.returncode == 0 else None
 
     def ensure(self, probe: Gcloud, create: Gcloud) -> None:
