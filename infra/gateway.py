@@ -54,7 +54,8 @@ def operation(project: Project, route: Route) -> dict[str, Any]:
 
 def document(project: Project, routes: Sequence[Route] = ROUTES) -> dict[str, Any]:
     """The OpenAPI 2.0 document: one operation per route, plus a CORS preflight per path, answered by
-    the path's first function (every endpoint answers preflights)."""
+    the path's first function (API Gateway passes OPTIONS on only when it is declared). That function's
+    preflight names its own method; a path with two methods needs it to name both."""
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         item = paths.setdefault(BASE_PATH + route.path, {})
