@@ -57,15 +57,15 @@ def known_flags(path: tuple[str, ...]) -> set[str]:
     return flags
 
 
-def generated() -> list[Gcloud]:
+def generated(spec: Path) -> list[Gcloud]:
     """Every command our generators run or query, for every kind of entry point."""
     recorder = Recorder()
     shell, _ = recording_shell(recorder)
     for item in all_kinds_plan():
         deploy.apply(shell, PROJECT, item, "digest", force=False)
-    gateway.rollout(shell, PROJECT, gateway.document(PROJECT), ROOT / "build" / "test-gateway.json")
+    gateway.rollout(shell, PROJECT, gateway.document(PROJECT), spec)
     recorder.answers["gcloud api-gateway gateways describe"] = "{}"
-    gateway.rollout(shell, PROJECT, gateway.document(PROJECT), ROOT / "build" / "test-gateway.json")
+    gateway.rollout(shell, PROJECT, gateway.document(PROJECT), spec)
     bootstrap.commands(shell, PROJECT)
     firestore.apply(shell, PROJECT, {**firestore.load(), "indexes": [SYNTHETIC_INDEX]})
     build.main(["--project", PROJECT.id], Shell(False, recorder))
@@ -73,8 +73,8 @@ def generated() -> list[Gcloud]:
 
 
 @pytest.fixture(scope="module")
-def commands() -> list[Gcloud]:
-    found = generated()
+def commands(tmp_path_factory: pytest.TempPathFactory) -> list[Gcloud]:
+    found = generated(tmp_path_factory.mktemp("gateway") / "gateway.json")
     paths = {command.path for command in found}
     with ThreadPoolExecutor(max_workers=4) as pool:  # warm the cache: each help takes about 2 s
         list(pool.map(help_text, paths))
