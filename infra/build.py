@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from infra.commands import Gcloud, Shell
-from infra.project import PAPER_URL, SECRETS, Project
+from infra.project import PAPER_URL, REGION, SECRETS, Project
 
 BUILD_IGNORE = (
     ".gcloudignore-build"  # the build needs tests and infra, which the functions' upload leaves out
@@ -39,7 +39,7 @@ def submit(project: Project, versions: dict[str, str], alpaca_base_url: str) -> 
 def main(argv: Sequence[str] | None = None, shell: Shell | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m infra.build", description=__doc__)
     p.add_argument("--project", required=True)
-    p.add_argument("--region", default=Project("x").region)
+    p.add_argument("--region", default=REGION)
     p.add_argument("--dry-run", action="store_true", help="print the command, submit nothing")
     p.add_argument("--alpaca-base-url", default=PAPER_URL)
     for secret in SECRETS.values():

@@ -17,7 +17,15 @@ from pathlib import Path
 
 from functions.routes import JOBS, ROUTES, TRIGGERS, Job, Route, Trigger
 from infra.commands import Gcloud, Shell
-from infra.project import FIRESTORE_DATABASE, FIRESTORE_LOCATION, PAPER_URL, RUNTIME, SECRETS, Project
+from infra.project import (
+    FIRESTORE_DATABASE,
+    FIRESTORE_LOCATION,
+    PAPER_URL,
+    REGION,
+    RUNTIME,
+    SECRETS,
+    Project,
+)
 from shared.auth.callers import Scope
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -222,7 +230,7 @@ def select(items: list[Deployment], only: str | None) -> list[Deployment]:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__)
     p.add_argument("--project", required=True)
-    p.add_argument("--region", default=Project("x").region)
+    p.add_argument("--region", default=REGION)
     p.add_argument("--dry-run", action="store_true", help="print every command, change nothing")
     p.add_argument("--only", metavar="NAME", help="deploy one entry point")
     p.add_argument("--force", action="store_true", help="redeploy even when unchanged")

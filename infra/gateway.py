@@ -16,7 +16,7 @@ from typing import Any
 
 from functions.routes import BASE_PATH, ROUTES, Route
 from infra.commands import Gcloud, Shell
-from infra.project import API_ID, GATEWAY_ID, Project
+from infra.project import API_ID, GATEWAY_ID, REGION, Project
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "build" / "gateway.json"
@@ -117,7 +117,7 @@ def rollout(shell: Shell, project: Project, doc: dict[str, Any], spec_path: Path
 def main(argv: Sequence[str] | None = None, shell: Shell | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m infra.gateway", description=__doc__)
     p.add_argument("--project", required=True)
-    p.add_argument("--region", default=Project("x").region)
+    p.add_argument("--region", default=REGION)
     p.add_argument("--dry-run", action="store_true", help="print every command, change nothing")
     p.add_argument("--print", action="store_true", help="print the OpenAPI 2.0 document and stop")
     args = p.parse_args(argv)

@@ -90,6 +90,7 @@ def substituted(arg: str, config: dict[str, Any]) -> str:
 def step_args(config: dict[str, Any], step_id: str) -> list[str]:
     step = steps(config)[step_id]
     assert step["entrypoint"] == "/workspace/.venv/bin/python"
+    assert "CLOUDSDK_CORE_DISABLE_PROMPTS=1" in step["env"]  # gcloud must never wait for an answer
     args = [substituted(arg, config) for arg in step["args"]]
     assert args[:2] == ["-m", MODULE_STEPS[step_id]] and "--project=demo-project" in args
     return args[2:]
