@@ -12,7 +12,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from functions.routes import JOBS, ROUTES, TRIGGERS, Job, Route, Trigger
@@ -47,30 +47,46 @@ class Sizing:
     reason: str
 
 
+READ = Sizing(
+    memory="512Mi",
+    cpu="1",  # concurrency above 1 needs a whole vCPU
+    concurrency=16,
+    timeout_s=30,
+    min_instances=0,
+    max_instances=10,
+    reason="reads scale to zero; 16 concurrent requests per instance",
+)
+TRADE = replace(READ, reason="trading calls: a whole vCPU for the audit commits; scale to zero")
+ORDER = replace(
+    TRADE, min_instances=1, reason="the order path stays warm: a ~1.5 s cold start would eat a webhook's 3 s"
+)
+ADMIN = replace(
+    READ, cpu="0.5", concurrency=1, max_instances=2, reason="rare calls by people: half a vCPU, one at a time"
+)
+JOB = replace(
+    READ,
+    concurrency=1,
+    timeout_s=540,
+    max_instances=2,
+    reason="one run at a time; the flatten polls until flat, so a long timeout",
+)
+EVENT = replace(
+    READ,
+    concurrency=8,
+    timeout_s=60,
+    max_instances=3,
+    reason="small event bursts; Eventarc retries a failure",
+)
+
+
 def sizing(entry: Entry) -> Sizing:
     if isinstance(entry, Job):
-        return Sizing(
-            "512Mi", "1", 1, 540, 0, 2, "one run at a time; the flatten polls until flat, so a long timeout"
-        )
+        return JOB
     if isinstance(entry, Trigger):
-        return Sizing("512Mi", "1", 8, 60, 0, 3, "event bursts are small; Eventarc retries a failure")
+        return EVENT
     if entry.entry_point in WARM:
-        return Sizing(
-            "512Mi",
-            "1",
-            16,
-            30,
-            1,
-            10,
-            "the order path stays warm: a ~1.5 s cold start would eat a webhook's 3 s",
-        )
-    if entry.scope is Scope.ADMIN:
-        return Sizing("512Mi", "0.5", 1, 30, 0, 2, "rare calls by people: half a vCPU, one request at a time")
-    if entry.scope is Scope.TRADE:
-        return Sizing(
-            "512Mi", "1", 16, 30, 0, 10, "trading calls: a full vCPU for the audit commits; to zero"
-        )
-    return Sizing("512Mi", "1", 16, 30, 0, 10, "reads scale to zero; 16 concurrent requests per instance")
+        return ORDER
+    return {Scope.ADMIN: ADMIN, Scope.TRADE: TRADE}.get(entry.scope, READ)
 
 
 @dataclass(frozen=True)
