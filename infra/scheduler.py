@@ -14,10 +14,12 @@ from datetime import timedelta
 from typing import Any, TextIO
 
 from google.api_core import exceptions as gexc
+from google.auth.exceptions import DefaultCredentialsError
 from google.cloud import scheduler_v1
 from google.protobuf import field_mask_pb2
 
 from functions.routes import JOBS, Job
+from infra.project import Project
 
 REGION = "us-east4"
 # The flatten polls for up to FLATTEN_DEADLINE_SECONDS (120 s by default): the attempt may take that
@@ -54,11 +56,11 @@ class Change:
 
 def function_url(project: str, region: str, entry_point: str) -> str:
     """A gen2 function's cloudfunctions.net URL, which is also the OIDC token's audience."""
-    return f"https://{region}-{project}.cloudfunctions.net/{entry_point}"
+    return Project(project, region).function_url(entry_point)
 
 
 def default_service_account(project: str) -> str:
-    return f"scheduler-invoker@{project}.iam.gserviceaccount.com"
+    return Project(project).account("scheduler")
 
 
 def desired_job(job: Job, project: str, region: str, service_account: str) -> scheduler_v1.Job:
@@ -131,17 +133,35 @@ def sync(
     return changes
 
 
+class NoCredentials:
+    """A dry run's stand-in for the API on a machine without Google credentials: it knows of no job, so
+    every job is shown as it would be created."""
+
+    def get_job(self, name: str, **_: Any) -> scheduler_v1.Job:
+        raise gexc.NotFound(name)
+
+
+def _client(dry_run: bool, out: TextIO) -> Any:
+    try:
+        return scheduler_v1.CloudSchedulerClient()
+    except DefaultCredentialsError:
+        if not dry_run:
+            raise
+        print("# no Google credentials here: every job is shown as it would be created", file=out)
+        return NoCredentials()
+
+
 def main(argv: Sequence[str] | None = None, *, client: Any = None, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.scheduler", description=__doc__.splitlines()[0])
     parser.add_argument("--project", required=True, help="the Google Cloud project of the functions")
     parser.add_argument("--region", default=REGION, help=f"the functions' and jobs' region ({REGION})")
     parser.add_argument(
         "--service-account",
-        help="the OIDC token's service account (default scheduler-invoker@PROJECT.iam.gserviceaccount.com)",
+        help="the OIDC token's service account (default ee-scheduler@PROJECT.iam.gserviceaccount.com)",
     )
     parser.add_argument("--dry-run", action="store_true", help="print what would change; change nothing")
     args = parser.parse_args(argv)
-    client = client or scheduler_v1.CloudSchedulerClient()
+    client = client or _client(args.dry_run, out)
     changes = sync(client, args.project, args.region, args.service_account, dry_run=args.dry_run)
     prefix = "would " if args.dry_run else ""
     for change in changes:

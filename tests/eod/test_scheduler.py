@@ -43,7 +43,7 @@ def test_first_sync_creates_one_job_per_scheduled_entry_point(cloud: tuple[FakeC
     assert flatten.http_target.oidc_token.audience == url
     assert (
         flatten.http_target.oidc_token.service_account_email
-        == f"scheduler-invoker@{PROJECT}.iam.gserviceaccount.com"
+        == f"ee-scheduler@{PROJECT}.iam.gserviceaccount.com"
     )
     assert flatten.retry_config.retry_count == 3 and flatten.attempt_deadline == timedelta(minutes=5)
     snapshot = fake.jobs[f"{PARENT}/jobs/snapshot_positions"]
