@@ -24,7 +24,7 @@ from functions._edge import (
     validation_error,
 )
 from functions.inputs import NoInput
-from functions.routes import BASE_PATH, Route, route_for
+from functions.routes import BASE_PATH, ROUTES, Route, route_for
 from shared.app import Gateway, gateway
 from shared.auth import signatures
 from shared.auth.authenticator import Presented
@@ -197,8 +197,8 @@ def endpoint(entry_point: str) -> Callable[[Handler], Callable[[flask.Request], 
         @wraps(handler)
         def entry(request: flask.Request) -> flask.Response:
             def work(request_id: str) -> flask.Response:
-                if request.method == "OPTIONS":
-                    return preflight([route.method])
+                if request.method == "OPTIONS":  # a preflight for any method of this path
+                    return preflight(sorted({r.method for r in ROUTES if r.path == route.path}))
                 if request.method != route.method:
                     raise MethodNotAllowed(f"{request.method} is not allowed here; use {route.method}")
                 return json_response(handler(_call(route, request, gateway(), request_id)))
