@@ -4,7 +4,7 @@ PIP     := .venv/bin/pip
 STAMP   := .venv/.installed
 LEGACY  := .venv-legacy/.installed
 
-.PHONY: setup run test lint bench openapi clean
+.PHONY: setup run test lint bench openapi clean bootstrap deploy need-project
 
 setup: $(STAMP)
 
@@ -35,6 +35,20 @@ bench: setup
 
 openapi: setup
 	$(PY) -m functions.openapi > openapi.json
+
+# Google Cloud (README, Deploying to Google Cloud): `make bootstrap PROJECT=p` once, then `make deploy PROJECT=p`.
+# DRY_RUN=1 prints every command instead; secret versions: ALPACA_API_KEY_VERSION=2 and the like.
+need-project:
+	@test -n "$(PROJECT)" || { echo "PROJECT=<project id> is required" >&2; exit 2; }
+
+bootstrap: setup need-project
+	$(PY) -m infra.bootstrap --project=$(PROJECT) $(if $(DRY_RUN),--dry-run)
+
+deploy: setup need-project
+	$(PY) -m infra.build --project=$(PROJECT) $(if $(DRY_RUN),--dry-run) \
+		--alpaca-api-key-version=$(or $(ALPACA_API_KEY_VERSION),1) \
+		--alpaca-secret-key-version=$(or $(ALPACA_SECRET_KEY_VERSION),1) \
+		--gateway-callers-version=$(or $(GATEWAY_CALLERS_VERSION),1)
 
 clean:
 	rm -rf .venv .venv-legacy .pytest_cache .mypy_cache .ruff_cache

@@ -6,7 +6,9 @@ from functions._http import route_errors_as_json
 from functions.account import get_account, get_clock, get_config
 from functions.analytics import get_analytics, list_fills
 from functions.audit import list_audit
+from functions.eod import flatten_now, get_eod_run, list_snapshots
 from functions.events import notify_on_audit
+from functions.jobs import flatten_positions, snapshot_positions
 from functions.notifications import (
     get_notifications,
     list_failed_notifications,
@@ -22,10 +24,13 @@ from shared import logs
 __all__ = [
     "cancel_order",
     "close_position",
+    "flatten_now",
+    "flatten_positions",
     "get_account",
     "get_analytics",
     "get_clock",
     "get_config",
+    "get_eod_run",
     "get_notifications",
     "get_order",
     "get_risk",
@@ -34,12 +39,14 @@ __all__ = [
     "list_fills",
     "list_orders",
     "list_positions",
+    "list_snapshots",
     "list_trades",
     "notify_on_audit",
     "place_order",
     "put_notifications",
     "put_risk",
     "replay_failed_notification",
+    "snapshot_positions",
     "sync_orders",
 ]
 

@@ -24,7 +24,7 @@ from functions._edge import (
     validation_error,
 )
 from functions.inputs import NoInput
-from functions.routes import BASE_PATH, Route, route_for
+from functions.routes import BASE_PATH, ROUTES, Route, route_for
 from shared.app import Gateway, gateway
 from shared.auth import signatures
 from shared.auth.authenticator import Presented
@@ -34,6 +34,7 @@ from shared.errors import BadRequest, MethodNotAllowed, NotFound
 from shared.logs import annotate
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+CREDENTIAL_HEADERS = ("Authorization", "X-Forwarded-Authorization", signatures.HEADER)
 B = TypeVar("B", bound=BaseModel)
 Q = TypeVar("Q", bound=BaseModel)
 
@@ -94,6 +95,7 @@ def _presented(route: Route, request: flask.Request, body: Body) -> Presented:
     # Webhook senders such as TradingView cannot set headers: they put the token in the body, or in
     # the query on the webhook routes only (request logs keep full URLs; the body is the safer place).
     token = body.data.get("token")
+    offered = any(name in request.headers for name in CREDENTIAL_HEADERS)
     return Presented(
         forwarded=bearer(request.headers.get("X-Forwarded-Authorization")),
         authorization=bearer(request.headers.get("Authorization")),
@@ -101,6 +103,7 @@ def _presented(route: Route, request: flask.Request, body: Body) -> Presented:
         body_token=str(token) if token else None,
         query_token=request.args.get("token") if route.webhook else None,
         loopback=_loopback(request),
+        offered=offered or "token" in body.data or "token" in request.args,
     )
 
 
@@ -194,8 +197,8 @@ def endpoint(entry_point: str) -> Callable[[Handler], Callable[[flask.Request], 
         @wraps(handler)
         def entry(request: flask.Request) -> flask.Response:
             def work(request_id: str) -> flask.Response:
-                if request.method == "OPTIONS":
-                    return preflight([route.method])
+                if request.method == "OPTIONS":  # a preflight for any method of this path
+                    return preflight(sorted({r.method for r in ROUTES if r.path == route.path}))
                 if request.method != route.method:
                     raise MethodNotAllowed(f"{request.method} is not allowed here; use {route.method}")
                 return json_response(handler(_call(route, request, gateway(), request_id)))

@@ -3,6 +3,7 @@ source of the OpenAPI document's parameters."""
 
 from __future__ import annotations
 
+from datetime import date as Date
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
@@ -13,6 +14,7 @@ from pydantic_core import PydanticCustomError
 from shared.account import PAGE_MAX, TRADES_DEFAULT
 from shared.audit import LIST_DEFAULT, LIST_MAX
 from shared.clock import parse_time
+from shared.config import ASSET_CLASSES
 from shared.decimals import PERCENT_MAX, QTY_MAX, parse_decimal
 from shared.notify.deadletters import LIST_DEFAULT as DEAD_LETTERS_DEFAULT
 from shared.notify.deadletters import LIST_MAX as DEAD_LETTERS_MAX
@@ -124,3 +126,47 @@ class CloseSize(NoInput):
         if amount <= 0:
             raise PydanticCustomError(f"invalid_{name}", f"{name} must be greater than 0")
         return amount.normalize()
+
+
+class DateQuery(NoInput):
+    """`?date=YYYY-MM-DD`: an exchange date; today (US Eastern) when left out."""
+
+    EMPTY_MEANS_UNSET = frozenset({"date"})
+    date: Date | None = Field(None, description="An exchange date, YYYY-MM-DD; today when left out")
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _day(cls, value: Any) -> Date | None:
+        if value is None or isinstance(value, Date):
+            return value
+        text = str(value)
+        try:
+            if len(text) != 10:
+                raise ValueError(text)
+            return Date.fromisoformat(text)
+        except ValueError:
+            raise PydanticCustomError("invalid_date", "date must be a calendar date, YYYY-MM-DD") from None
+
+
+AssetClass = Literal["us_equity", "us_option", "crypto"]
+
+
+class FlattenRequest(BaseModel):
+    """POST /flatten: which asset classes to close; the FLATTEN_ASSET_CLASSES setting when left out."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    asset_classes: tuple[AssetClass, ...] | None = Field(None, min_length=1, max_length=len(ASSET_CLASSES))
+
+    @field_validator("asset_classes", mode="before")
+    @classmethod
+    def _classes(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, list) or not value or len(value) > len(ASSET_CLASSES):
+            message = f"asset_classes must be a list of 1 to {len(ASSET_CLASSES)} asset classes"
+            raise PydanticCustomError("invalid_asset_classes", message)
+        if not all(isinstance(v, str) and v in ASSET_CLASSES for v in value):
+            known = ", ".join(sorted(ASSET_CLASSES))
+            raise PydanticCustomError("invalid_asset_classes", f"asset_classes must be among {known}")
+        return tuple(dict.fromkeys(value))

@@ -33,6 +33,14 @@ _IDEMPOTENCY_KEY = {
     "description": "The order's idempotency key (sent to Alpaca as client_order_id) when the body has none",
     "schema": {"type": "string", "maxLength": 128},
 }
+# POST /flatten: a repeat of the key answers the first run and does nothing else.
+_FLATTEN_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "A repeat of this key answers the first flatten's run and does nothing else",
+    "schema": {"type": "string", "maxLength": 128},
+}
 _UNRESOLVED_ORDER = {
     "type": "object",
     "description": "The broker's answer was lost: the order is recorded; a repeat of its key settles it",
@@ -78,6 +86,8 @@ def _error_responses(route: Route, refs: Refs) -> dict[str, Any]:
         codes["422"] = "Breaks an order rule, or the order is no longer cancelable"
     if route.entry_point == "place_order":
         codes["409"] = "Idempotency key in flight or reused for a different order (see Retry-After)"
+    if route.entry_point == "flatten_now":
+        codes["409"] = "The market is closed (market_closed)"
     return {code: {"description": text, **error} for code, text in sorted(codes.items())}
 
 
@@ -119,6 +129,8 @@ def _operation(route: Route, refs: Refs) -> dict[str, Any]:
     parameters += _query_parameters(route.query)
     if route.entry_point == "place_order":
         parameters.append(_IDEMPOTENCY_KEY)
+    if route.entry_point == "flatten_now":
+        parameters.append(_FLATTEN_KEY)
     ok: dict[str, Any] = {"description": "OK"}
     if route.response is not None:
         ref = refs[(route.response, "serialization")]
@@ -129,7 +141,7 @@ def _operation(route: Route, refs: Refs) -> dict[str, Any]:
         "operationId": route.entry_point,
         "summary": route.summary,
         "x-required-scope": route.scope.value,
-        "security": [{"bearer": []}],
+        "security": [{"bearer": []}, {"signature": []}],
         "parameters": parameters,
         "responses": {"200": ok, **_accepted(route), **_error_responses(route, refs)},
     }
@@ -162,7 +174,16 @@ def document() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": dict(sorted(schemas.items())),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "signature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Signature",
+                    "description": 'keyId=<caller>,t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<METHOD>.'
+                    "<path>.<body>\"> with the caller's signing secret (README, Calling the API)",
+                },
+            },
         },
     }
 

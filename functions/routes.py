@@ -14,8 +14,10 @@ from functions.inputs import (
     AnalyticsQuery,
     AuditQuery,
     CloseSize,
+    DateQuery,
     FailedQuery,
     FillsQuery,
+    FlattenRequest,
     NoInput,
     OrdersQuery,
     TradesQuery,
@@ -24,6 +26,7 @@ from shared import identifiers, models
 from shared.analytics.report import AnalyticsReport
 from shared.audit import AuditPage
 from shared.auth.callers import Scope
+from shared.eod.reports import FlattenRun, Snapshot
 from shared.notify.deadletters import DeadLetters, Replay, dead_letter_id
 from shared.notify.targets import NotificationsChange, NotificationsView
 from shared.orders.fills import FillsPage
@@ -222,6 +225,34 @@ ROUTES: tuple[Route, ...] = (
         "Deliver a dead letter once more (same webhook-id and body)",
         response=Replay,
     ),
+    Route(
+        "GET",
+        "/snapshots",
+        "list_snapshots",
+        Scope.READ,
+        "Position snapshots of one exchange date, newest first",
+        query=DateQuery,
+        response=Snapshot,
+        many=True,
+    ),
+    Route(
+        "GET",
+        "/eod",
+        "get_eod_run",
+        Scope.READ,
+        "The scheduled flatten run of one session: state, times, each symbol's outcome, the orders placed",
+        query=DateQuery,
+        response=FlattenRun,
+    ),
+    Route(
+        "POST",
+        "/flatten",
+        "flatten_now",
+        Scope.TRADE,
+        "Flatten now (reducing-only first, cancel, close, poll); idempotent by Idempotency-Key; audited",
+        body=FlattenRequest,
+        response=FlattenRun,
+    ),
 )
 
 
@@ -251,7 +282,19 @@ class Trigger:
     summary: str
 
 
+# Cloud Scheduler knows nothing of holidays or 13:00 closes: the flatten is called every 5 minutes in the
+# last hour before both closes and acts only inside FLATTEN_LEAD_MINUTES of Alpaca's next_close.
 JOBS: tuple[Job, ...] = (
+    Job(
+        "flatten_positions",
+        "*/5 12,15 * * 1-5",
+        "Flatten the configured asset classes before the close (13:00 or 16:00), once per session",
+    ),
+    Job(
+        "snapshot_positions",
+        "5 13,16 * * 1-5",
+        "Snapshot account equity and every position after the 13:00 and 16:00 closes",
+    ),
     Job(
         "sync_orders",
         "* 9-16 * * 1-5",

@@ -23,6 +23,9 @@ from shared.auth.scheduler import SchedulerAuth
 from shared.auth.signatures import ReplayGuard, SignatureCheck
 from shared.clock import Clock, SystemClock
 from shared.config import Settings
+from shared.eod.flatten import Flattener
+from shared.eod.runs import Runs
+from shared.eod.snapshot import Snapshots
 from shared.limits.protocol import Limiter
 from shared.limits.slots import limiter_from_settings
 from shared.notify.center import Notifications
@@ -57,6 +60,8 @@ class Gateway:
     fills: FillStore
     notify: Notifications
     analytics: Analytics
+    flatten: Flattener
+    snapshots: Snapshots
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,7 @@ def wire(
         authorization_is_platform=settings.behind_api_gateway,
         local_developer=settings.local_developer,
     )
+    flatten = Flattener(alpaca, exits, risk, Runs(db, clock), audit, clock, settings)
     gateway = Gateway(
         settings=settings,
         clock=clock,
@@ -159,6 +165,8 @@ def wire(
             audit, http, clock, local=settings.notify_local, timeout=settings.notify_timeout_seconds
         ),
         analytics=Analytics(db, fills, clock, paper=settings.trading_mode == "paper"),
+        flatten=flatten,
+        snapshots=Snapshots(alpaca, db, clock),
     )
     return Parts(settings, clock, db, limiter, credentials, alpaca, gateway)
 

@@ -36,6 +36,9 @@ class Event(StrEnum):
     ORDER_CANCELED = "order.canceled"
     ORDER_EXPIRED = "order.expired"
     NOTIFICATIONS_UPDATED = "notifications.updated"
+    EOD_FLATTEN_STARTED = "eod.flatten_started"
+    EOD_LIQUIDATION = "eod.liquidation"
+    EOD_FLATTEN = "eod.flatten"
 
 
 class AuditPage(BaseModel):

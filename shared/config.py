@@ -16,7 +16,9 @@ from shared.errors import ConfigError
 
 PAPER_HOSTS = frozenset({"paper-api.alpaca.markets"})
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+ASSET_CLASSES = frozenset({"us_equity", "us_option", "crypto"})
 RateLimitMode = Literal["firestore", "local"]
+Reactivation = Literal["next_open", "manual"]
 
 
 def _flag(raw: str) -> bool:
@@ -48,6 +50,13 @@ def _url(raw: str) -> str:
 
 def _names(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _reactivation(raw: str) -> Reactivation:
+    value = raw.strip().lower()
+    if value not in get_args(Reactivation):
+        raise ValueError(raw)
+    return value  # type: ignore[return-value]
 
 
 def _mode(raw: str) -> RateLimitMode:
@@ -98,6 +107,8 @@ class Settings:
     limiter: LimiterSettings = field(default_factory=LimiterSettings)
     flatten_lead_minutes: int = 10
     flatten_asset_classes: tuple[str, ...] = ("us_equity",)
+    flatten_deadline_seconds: float = 120.0
+    flatten_reactivate: Reactivation = "next_open"
     connect_timeout_seconds: float = 3.0
     read_timeout_seconds: float = 8.0
     max_body_bytes: int = 64 * 1024
@@ -152,6 +163,10 @@ class Settings:
             raise ConfigError("the rate limit budget and window must be positive")
         if self.limiter.max_instances < 1:
             raise ConfigError("MAX_INSTANCES must be at least 1")
+        if self.flatten_lead_minutes < 1 or self.flatten_deadline_seconds <= 0:
+            raise ConfigError("FLATTEN_LEAD_MINUTES and FLATTEN_DEADLINE_SECONDS must be positive")
+        if not set(self.flatten_asset_classes) <= ASSET_CLASSES:
+            raise ConfigError(f"FLATTEN_ASSET_CLASSES must be among {', '.join(sorted(ASSET_CLASSES))}")
 
 
 Variables = dict[str, tuple[str, Callable[[str], Any]]]
@@ -180,6 +195,8 @@ TOP_LEVEL: Variables = {
     "cloud_service": ("K_SERVICE", _text),
     "flatten_lead_minutes": ("FLATTEN_LEAD_MINUTES", _int),
     "flatten_asset_classes": ("FLATTEN_ASSET_CLASSES", _names),
+    "flatten_deadline_seconds": ("FLATTEN_DEADLINE_SECONDS", _seconds),
+    "flatten_reactivate": ("FLATTEN_REACTIVATE", _reactivation),
     "connect_timeout_seconds": ("ALPACA_CONNECT_TIMEOUT_SECONDS", _seconds),
     "read_timeout_seconds": ("ALPACA_READ_TIMEOUT_SECONDS", _seconds),
     "max_body_bytes": ("MAX_BODY_BYTES", _int),

@@ -24,6 +24,8 @@ SYNC = "sync"  # `orders`: the order sync's cursor
 FILLS = "fills"  # FILL activities by activity id, for the fills feed and the analytics
 NOTIFY_DELIVERIES = "notify_deliveries"  # one per (audit event, target): attempts and the next retry
 NOTIFY_FAILED = "notify_failed"  # dead letters: deliveries that failed their last attempt
+EOD_RUNS = "eod_runs"
+POSITION_SNAPSHOTS = "position_snapshots"
 
 TIMEOUT_SECONDS = 3.0
 # Reads may retry briefly; commits never do (a retried create could meet itself as a duplicate).

@@ -145,14 +145,15 @@ class AlpacaClient:
     # -- Trading API -----------------------------------------------------------------------
     # Every identifier goes into its URL through `_path`, percent-encoded as one segment.
 
-    def account(self) -> dict[str, Any]:
-        return dict(self.request("GET", "/v2/account"))
+    def account(self, *, priority: Priority = Priority.READ) -> dict[str, Any]:
+        return dict(self.request("GET", "/v2/account", priority=priority))
 
-    def clock(self) -> dict[str, Any]:
-        return dict(self.request("GET", "/v2/clock"))
+    def clock(self, *, priority: Priority = Priority.READ) -> dict[str, Any]:
+        return dict(self.request("GET", "/v2/clock", priority=priority))
 
-    def calendar(self, start: str, end: str) -> list[dict[str, Any]]:
-        return list(self.request("GET", "/v2/calendar", params={"start": start, "end": end}))
+    def calendar(self, start: str, end: str, *, priority: Priority = Priority.READ) -> list[dict[str, Any]]:
+        params = {"start": start, "end": end}
+        return list(self.request("GET", "/v2/calendar", params=params, priority=priority))
 
     def asset(
         self, symbol: str, *, priority: Priority = Priority.READ, deadline: Deadline | None = None
@@ -160,8 +161,8 @@ class AlpacaClient:
         path = _path("/v2/assets/{}", position_symbol(symbol))
         return dict(self.request("GET", path, priority=priority, deadline=deadline))
 
-    def positions(self) -> list[dict[str, Any]]:
-        return list(self.request("GET", "/v2/positions"))
+    def positions(self, *, priority: Priority = Priority.READ) -> list[dict[str, Any]]:
+        return list(self.request("GET", "/v2/positions", priority=priority))
 
     def position(
         self, symbol: str, *, priority: Priority = Priority.READ, deadline: Deadline | None = None
@@ -181,9 +182,9 @@ class AlpacaClient:
         path = _path("/v2/positions/{}", position_symbol(symbol))
         return dict(self.request("DELETE", path, params=params, deadline=deadline))
 
-    def orders(self, **params: Any) -> list[dict[str, Any]]:
+    def orders(self, *, priority: Priority = Priority.READ, **params: Any) -> list[dict[str, Any]]:
         query = {k: v for k, v in params.items() if v is not None}
-        return list(self.request("GET", "/v2/orders", params=query))
+        return list(self.request("GET", "/v2/orders", params=query, priority=priority))
 
     def order(
         self, order_id: str, *, priority: Priority = Priority.READ, deadline: Deadline | None = None

@@ -20,11 +20,8 @@ class Presented:
     body_token: str | None = None  # the JSON body's `token`
     query_token: str | None = None  # `?token=`, read on webhook routes only
     loopback: bool = False  # from a loopback address, with a loopback Host
-
-    @property
-    def anything(self) -> bool:
-        tokens = (self.forwarded, self.authorization, self.body_token, self.query_token)
-        return any(tokens) or self.signature is not None
+    # Any credential header or `token` at all, even one that is empty or not a bearer token.
+    offered: bool = False
 
 
 class Authenticator:
@@ -53,6 +50,6 @@ class Authenticator:
         token = presented.body_token or presented.query_token
         if token:
             return self._registry.by_token(token).require(scope)
-        if self._local_developer and presented.loopback and not presented.anything:
+        if self._local_developer and presented.loopback and not presented.offered:
             return LOCAL_DEVELOPER
         raise Unauthorized("a credential is required", reason="missing_token")

@@ -136,6 +136,21 @@ class RiskSettings(BaseModel):
     max_orders_per_minute: int | None = Field(default=None, ge=1, le=INT64_MAX)
     updated_at: Stamp = None  # a PUT cannot set these two: every change sets them
     updated_by: Stamp = None
+    # Set by the end-of-day flatten with `reducing`: the next session's open (RFC 3339), from which the
+    # state reads as active again. A PUT of trading_state clears it.
+    reactivate_at: Stamp = None
+
+    def effective(self, now: float) -> RiskSettings:
+        """These settings as they apply at `now`: a flatten's reducing state ends at `reactivate_at`."""
+        if self.trading_state != TradingState.REDUCING or not self.reactivate_at:
+            return self
+        try:
+            ends = datetime.fromisoformat(self.reactivate_at).timestamp()
+        except ValueError:
+            return self  # not a time: the state stays as it is written
+        if ends > now:
+            return self
+        return self.model_copy(update={"trading_state": TradingState.ACTIVE, "reactivate_at": None})
 
     @field_validator("symbol_allowlist", "symbol_denylist")
     @classmethod

@@ -32,18 +32,21 @@ class RiskStore:
         now = self._clock.now()
         with self._lock:
             if self._cached and now - self._cached[0] < self._cache_seconds:
-                return self._cached[1]
+                return self._cached[1].effective(now)
         with firestore_errors():
             snap = self._ref().get(retry=READ_RETRY, timeout=TIMEOUT_SECONDS)
         settings = RiskSettings.model_validate(snap.to_dict() or {}) if snap.exists else RiskSettings()
         with self._lock:
             self._cached = (now, settings)
-        return settings
+        return settings.effective(now)
 
     def update(self, changes: dict[str, Any], caller: str, request_id: str | None = None) -> RiskSettings:
         """Merge `changes` (null clears a field) into the live settings; audited in the same commit."""
         before = self.fresh()
-        merged = {**before.stored(), **changes}
+        applied = dict(changes)
+        if "trading_state" in changes and "reactivate_at" not in changes:
+            applied["reactivate_at"] = None  # a state set by hand stays until it is changed again
+        merged = {**before.stored(), **applied}
         merged["updated_at"] = self._audit.now().isoformat()
         merged["updated_by"] = caller
         after = RiskSettings.model_validate(merged)

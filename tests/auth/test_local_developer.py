@@ -82,3 +82,22 @@ def test_the_dev_token_is_refused_in_the_cloud_even_beside_an_emulator() -> None
     with pytest.raises(ConfigError, match="GATEWAY_DEV_TOKEN"):
         env = gateway_env("http://127.0.0.1:8002", "127.0.0.1:8085", "p")
         Settings.from_mapping({**env, "K_SERVICE": "x"})
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Authorization": "Basic dXNlcjpwYXNz"}, {"Authorization": "Bearer "}, {"Authorization": "dev-token"}],
+    ids=["basic", "empty-bearer", "no-scheme"],
+)
+def test_a_credential_that_is_not_a_bearer_token_is_refused_not_read_as_none(
+    local_mode: None, headers: dict[str, str]
+) -> None:
+    status, body = get_account(**headers)
+    assert (status, body["error"]) == (401, "missing_token")
+
+
+def test_a_token_in_the_query_of_a_read_route_is_refused_not_ignored(local_mode: None) -> None:
+    response = entry_client("get_account").get(
+        "/api/alpaca/account?token=anything", headers={"Host": "127.0.0.1:8001"}
+    )
+    assert response.status_code == 401

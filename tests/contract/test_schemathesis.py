@@ -163,7 +163,8 @@ def test_every_operation_keeps_its_contract(
     operation = f"{case.method.upper()} {case.path.removeprefix(BASE)}"
     if operation == "POST /orders" and response.status_code == 200:
         order_ids.append(response.json()["id"])
-    if operation == "PUT /risk" and response.status_code == 200:  # it changed the live settings
+    # PUT /risk changes the live settings; POST /flatten switches them to reducing-only.
+    if operation in ("PUT /risk", "POST /flatten") and response.status_code == 200:
         reset = httpx.put(f"{local_server.api}/risk", json=DEFAULT_RISK, headers=AUTH, timeout=20.0)
         assert reset.status_code == 200, reset.text
     try:

@@ -181,6 +181,14 @@ def test_cors_preflight_allows_the_route_method_without_a_token(sandbox: Any) ->
     assert "authorization" in allowed and "content-type" in allowed
 
 
+@pytest.mark.parametrize("entry_point", ["list_orders", "place_order"])
+def test_cors_preflight_allows_every_method_of_a_shared_path(sandbox: Any, entry_point: str) -> None:
+    """GET and POST /orders are two functions; a browser may send its preflight to either one."""
+    headers = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"}
+    reply = call_entry(entry_point, "OPTIONS", token=None, headers=headers)
+    assert {"GET", "POST"} <= set(reply.headers["Access-Control-Allow-Methods"].split(", "))
+
+
 def test_cors_headers_are_on_errors_too(sandbox: Any) -> None:
     """A browser can read a 401: the CORS origin header is on error answers as well."""
     reply = call_entry("get_account", token=None, headers={"Origin": "https://app.example.com"})
