@@ -24,7 +24,7 @@ from infra.stack import Service, free_port
 from tests.support.env import DEV_TOKEN, GENEROUS_BUDGET, gateway_env
 
 ROOT = Path(__file__).resolve().parents[2]
-PATH_VALUES = {"order_id": str(uuid.UUID(int=0, version=4)), "symbol": "AAPL"}
+PATH_VALUES = {"order_id": str(uuid.UUID(int=0, version=4)), "symbol": "AAPL", "dead_letter_id": "0" * 32}
 AT_ONCE = 4  # processes started together on two shared cores
 
 pytestmark = [

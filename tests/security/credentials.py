@@ -83,6 +83,7 @@ POTENT: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "put_risk": ("/risk", "", {"trading_state": "halted"}),
     "list_audit": ("/audit", "limit=5", None),
     "flatten_now": ("/flatten", "", {}),
+    "put_notifications": ("/notifications", "", {"targets": []}),
 }
 # What a request that passes authentication is sent: it fails its own validation, or only reads.
 HARMLESS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
@@ -95,8 +96,10 @@ HARMLESS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "put_risk": ("/risk", "", {"no_such_setting": True}),
     "list_audit": ("/audit", "since=yesterday", None),
     "flatten_now": ("/flatten", "", {"asset_classes": ["bogus"]}),
+    "put_notifications": ("/notifications", "", {"targets": "not-a-list"}),
+    "replay_failed_notification": ("/notifications/failed/" + "0" * 32 + "/replay", "", None),  # none such
 }
-EXAMPLE_PARAMS = {"symbol": "AAPL", "order_id": "{resting}"}
+EXAMPLE_PARAMS = {"symbol": "AAPL", "order_id": "{resting}", "dead_letter_id": "0" * 32}
 
 
 @dataclass(frozen=True)
