@@ -91,13 +91,18 @@ class AnalyticsQuery(NoInput):
         None, description="RFC 3339; orders requested from then (default: a day back)"
     )
     until: datetime | None = Field(None, description="RFC 3339; orders requested before then (default: now)")
-    symbol: str | None = Field(None, pattern=r"^[A-Z0-9./]{1,32}$", description="Only this symbol")
+    symbol: str | None = Field(None, pattern=r"^[A-Za-z0-9./]{1,32}$", description="Only this symbol")
     caller: str | None = Field(None, pattern=r"^[A-Za-z0-9_.@-]{1,64}$", description="Only this caller")
 
     @field_validator("since", "until", mode="before")
     @classmethod
     def _rfc3339(cls, value: Any, info: ValidationInfo) -> datetime | None:
         return _since(value, str(info.field_name))
+
+    @field_validator("symbol", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
 
 class FailedQuery(NoInput):

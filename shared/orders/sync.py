@@ -211,9 +211,13 @@ class OrderSync:
         known = set(seen.orders) | {leg["id"] for o in seen.orders.values() for leg in o.get("legs") or []}
         wanted = [r.alpaca_order_id for r in tracked if r.alpaca_order_id]
         wanted += [f.order_id for f in seen.fills]
-        for order_id in dict.fromkeys(i for i in wanted if i not in known):
-            if len(known) >= len(seen.orders) + TRACK_MAX:
+        fetched = 0
+        for order_id in dict.fromkeys(wanted):
+            if order_id in known:
+                continue  # in the window, or a leg of an order fetched just now
+            if fetched >= TRACK_MAX:
                 break
+            fetched += 1
             try:
                 order = self._alpaca.order_with_legs(order_id)
             except GatewayError as exc:
