@@ -119,10 +119,13 @@ class AlpacaClient:
         busy host can stall it) is never sent: the bound assumes a send follows its grant closely."""
         if spend_prepaid(key, self._clock.now()):
             return
+        give_back = getattr(self._limiter, "give_back", None)
         for _ in range(LATE_GRANT_ATTEMPTS):
             until = self._limiter.acquire(key, priority)
             if until is None or self._clock.now() <= until:
                 return
+            if give_back is not None:
+                give_back(key, until)
         raise Unavailable("the rate limiter's grants came too late to use", reason="deadline_exceeded")
 
     def permit(self, units: int, priority: Priority = Priority.TRADE) -> Permit:

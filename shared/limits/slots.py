@@ -186,8 +186,14 @@ class SlotLimiter:
         return max(self._wake_at(free) - max(now, deadline), sched.width)
 
     def _wake_at(self, bucket: int) -> float:
-        """Half a bucket past the edge: the units that left the window have long reached the broker."""
-        return self.schedule.start(bucket) + self.schedule.width / 2
+        """A quarter guard past the edge: the units leaving there have reached the broker before these
+        new ones do, even on a busy host (a margin on top of the bound's)."""
+        return self.schedule.start(bucket) + self.schedule.guard / 4
+
+    def give_back(self, key: str, until: float) -> None:
+        """A unit granted with `until` and never sent (its caller came too late): back to the window."""
+        sched = self.schedule
+        self._give_back(key, {sched.bucket(until - sched.lateness - sched.width / 2): 1})
 
     def _settle_debts(self, state: _KeyState, key: str) -> None:
         """Units taken and not granted go back now, so no other instance waits on them."""

@@ -62,9 +62,8 @@ def test_a_burst_of_orders_up_to_the_budget_is_granted_at_once(instances: Instan
     with pytest.raises(RateLimited) as caught:
         limiters[0].acquire(KEY, Priority.TRADE)
     retry_after = caught.value.retry_after
-    # The burst's bucket leaves the window `span` buckets after it started (callers wake half a
-    # bucket past that edge); the caller's own wait counts first.
-    leaves = SCHEDULE.start(SCHEDULE.bucket(clock.now()) + SCHEDULE.span) + SCHEDULE.width / 2
+    # The burst's bucket leaves the window `span` buckets after it started; the wait counts first.
+    leaves = SCHEDULE.start(SCHEDULE.bucket(clock.now()) + SCHEDULE.span) + SCHEDULE.guard / 4
     expected = leaves - clock.now()
     assert retry_after is not None
     assert abs(retry_after - (expected - SCHEDULE.trade_wait)) < 1e-3

@@ -1,4 +1,5 @@
-"""A real Firestore client that cannot reach any server, and the fixture that hands one to a test."""
+"""A real Firestore client that cannot reach any server, the fixture that hands one to a test, and a count of
+the RPCs a client makes, taken at the client."""
 
 from __future__ import annotations
 
