@@ -61,8 +61,11 @@ class Schedule:
 
     @property
     def lead(self) -> int:
-        """Buckets in one trade wait."""
-        return math.floor(self.trade_wait / self.width + 1e-9)
+        """Buckets after the bucket it takes within which a read must leave the reserve free again: the
+        trade wait, less the read's own wait (it may take a bucket that far ahead) and room for the
+        waiting trade's own commits."""
+        room = self.trade_wait - 2 * self.guard
+        return max(1, math.floor(room / self.width + 1e-9))
 
     @property
     def ahead(self) -> int:
