@@ -99,8 +99,8 @@ class SlotStore:
         self.count(writes)
         return list(response.write_results)
 
-    def count(self, writes: Sequence[Any]) -> None:
-        self._stats.add(commits=1, writes=len(writes))
+    def count(self, writes: Sequence[Any], own_commit: bool = True) -> None:
+        self._stats.add(commits=1 if own_commit else 0, writes=len(writes))
 
     def prepare(
         self,

@@ -233,7 +233,7 @@ class SlotLimiter:
 
     def _settle(self, reservation: Reservation, results: Sequence[Any]) -> Permit | None:
         state, take = reservation.state, reservation.take
-        self._store.count(take.writes)
+        self._store.count(take.writes, own_commit=False)  # the writes rode in the caller's commit
         taken = take.read(self.schedule, results)
         with state.lock:
             until = self._granted(state, reservation.key, reservation.priority, take, taken)
