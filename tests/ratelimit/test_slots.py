@@ -170,7 +170,7 @@ def test_sends_never_exceed_the_budget_in_any_rolling_window(firestore_project: 
         thread.join()
     busiest = max(sum(1 for s in sends if start <= s < start + schedule.window) for start in sends)
     assert busiest <= schedule.budget
-    assert len(sends) >= 1.5 * schedule.budget  # more than one window served; utilisation is benched
+    assert len(sends) > schedule.budget  # served across windows; utilisation: test_distributed, bench
 
 
 def test_upstream_429_makes_every_instance_wait_until_reset(instances: Instances) -> None:
