@@ -33,6 +33,7 @@ from infra.stack import ROOT, free_port, function_command
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+FLOOR = "floor"  # bench/floor.py: a trivial function importing the same libraries
 POLL_SECONDS = 0.005
 DEADLINE_SECONDS = 60.0
 RETRYABLE = frozenset({429, 503})
@@ -108,7 +109,12 @@ def cold_start(target: str, env: dict[str, str], request: Request) -> Start:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     method, path, body = request
-    args = function_command(target, port)
+    if target == FLOOR:
+        framework = str(Path(sys.executable).with_name("functions-framework"))
+        source = ROOT / "bench" / "floor.py"
+        args = [framework, "--target=floor", f"--source={source}", "--host=127.0.0.1", f"--port={port}"]
+    else:
+        args = function_command(target, port)
     began = time.perf_counter()
     process = subprocess.Popen(
         args,
@@ -242,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--targets", nargs="*", default=list(PUBLIC))
     args = parser.parse_args(argv)
+    args.targets = [FLOOR, *[t for t in args.targets if t != FLOOR]]
 
     began = time.time()
     with ExitStack() as stack:
@@ -267,12 +274,19 @@ def main(argv: list[str] | None = None) -> int:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "entry_points": [asdict(s) for s in summaries],
+        "over_floor": {
+            s.target: round(s.median_first_200_ms / summaries[0].median_first_200_ms, 2)
+            for s in summaries[1:]
+        },
         "runs": {t: [asdict(s) for s in starts] for t, starts in runs.items()},
         "imports": imports,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "coldstart.json").write_text(json.dumps(result, indent=2) + "\n")
     print(tables(summaries, imports))
+    print("\n| entry point | first 200 / floor (medians) |\n|---|---:|")
+    for name, ratio in result["over_floor"].items():
+        print(f"| {name} | {ratio}x |")
     print(f"\nwritten to {RESULTS / 'coldstart.json'} ({result['seconds']} s)")
     return 0
 

@@ -1,9 +1,12 @@
-"""Gateway overhead: GET account and POST order through functions-framework processes vs the sandbox directly.
+"""Gateway overhead over the floor (a trivial function behind the same functions-framework server), at an
+unlimited budget back to back and at the real budget (190 per 60 s) with sparse traffic, side by side.
 
-Run: `.venv/bin/python -m bench.gateway [--requests N] [--concurrency 1 16]`. One `functions-framework`
-process per entry point (get_account, place_order; gunicorn, one worker, THREADS threads), the sandbox
-with a high rate limit, and the Firestore emulator (FIRESTORE_EMULATOR_HOST, else one is started).
-Writes bench/results/gateway.json and prints a markdown table.
+Run: `.venv/bin/python -m bench.gateway [--quick]`. Processes: the floor (bench/floor.py), get_account and
+place_order at a budget of 10^6, and get_account, place_order and place_order with max_order_notional
+and max_position_notional set at the real budget, each on its own Firestore project (so its own limiter
+document); the sandbox never rate-limits. Back to back: one client, requests one after another, then 16
+clients for the order path. Sparse: one round every 0.5 s, each target once per round (far under 190 per
+minute per target). Writes bench/results/gateway.json and prints markdown tables.
 """
 
 from __future__ import annotations
@@ -16,178 +19,228 @@ import statistics
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from bench.setup import DEV_TOKEN, SANDBOX_HEADERS, emulator, gateway_env, market_sandbox
-from infra.stack import Service, start_function
+from infra.stack import ROOT, Service, answers, free_port, spawn, start_function
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
 ORDER = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market", "time_in_force": "day"}
-
-
-@dataclass
-class Cell:
-    operation: str
-    path: str  # "direct" or "gateway"
-    concurrency: int
-    requests: int
-    errors: int
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    mean_ms: float
-    throughput_rps: float
-
-
-def percentiles(samples: list[float]) -> tuple[float, float, float]:
-    cuts = statistics.quantiles(samples, n=100, method="inclusive")
-    return cuts[49], cuts[94], cuts[98]
-
+AUTH = {"Authorization": f"Bearer {DEV_TOKEN}"}
+UNLIMITED = "1000000"
+REAL = "190"
 
 Send = Callable[[httpx.Client], httpx.Response]
 
 
-def run_cell(
-    operation: str,
-    path: str,
-    make_client: Callable[[], httpx.Client],
-    send: Send,
-    concurrency: int,
-    total: int,
-) -> Cell:
-    """`total` requests spread over `concurrency` threads, each with its own keep-alive client."""
-    per_client = max(1, total // concurrency)
-    latencies: list[list[float]] = [[] for _ in range(concurrency)]
-    errors = [0] * concurrency
-    start_line = threading.Barrier(concurrency + 1)
-
-    def worker(index: int) -> None:
-        with make_client() as client:
-            send(client)  # open the connection outside the measurement
-            start_line.wait()
-            for _ in range(per_client):
-                began = time.perf_counter()
-                response = send(client)
-                latencies[index].append((time.perf_counter() - began) * 1000)
-                if response.status_code != 200:
-                    errors[index] += 1
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    start_line.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
-    samples = [x for chunk in latencies for x in chunk]
-    p50, p95, p99 = percentiles(samples)
-    return Cell(
-        operation,
-        path,
-        concurrency,
-        len(samples),
-        sum(errors),
-        round(p50, 2),
-        round(p95, 2),
-        round(p99, 2),
-        round(statistics.fmean(samples), 2),
-        round(len(samples) / elapsed, 1),
+def start_floor(threads: int) -> Service:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    framework = str(Path(sys.executable).with_name("functions-framework"))
+    args = [framework, "--target=floor", f"--source={ROOT / 'bench' / 'floor.py'}", "--host=127.0.0.1"]
+    return spawn(
+        f"floor-{port}",
+        [*args, f"--port={port}"],
+        url,
+        answers(url, lambda r: r.status_code == 200),
+        env={"THREADS": str(threads)},
     )
 
 
-def table(cells: list[Cell]) -> str:
-    rows = [
-        "| operation | clients | direct p50 / p95 / p99 ms | gateway p50 / p95 / p99 ms "
-        "| ratio p50 / p95 / p99 | gateway rps | errors |",
-        "|---|---:|---|---|---|---:|---:|",
-    ]
-    keyed = {(c.operation, c.path, c.concurrency): c for c in cells}
-    for operation, _, concurrency in sorted({(c.operation, "", c.concurrency) for c in cells}):
-        d, g = keyed[(operation, "direct", concurrency)], keyed[(operation, "gateway", concurrency)]
-        ratio = " / ".join(f"{gv / dv:.1f}x" for gv, dv in zip(_p(g), _p(d), strict=True))
-        rows.append(
-            f"| {operation} | {concurrency} | {' / '.join(f'{v:.1f}' for v in _p(d))} "
-            f"| {' / '.join(f'{v:.1f}' for v in _p(g))} | {ratio} | {g.throughput_rps} "
-            f"| {d.errors + g.errors} |"
-        )
-    return "\n".join(rows)
+def pct(samples: list[float], q: int) -> float:
+    return round(statistics.quantiles(samples, n=100, method="inclusive")[q - 1], 2)
 
 
-def _p(cell: Cell) -> tuple[float, float, float]:
-    return (cell.p50_ms, cell.p95_ms, cell.p99_ms)
+def summary(samples: list[float], errors: int) -> dict[str, Any]:
+    return {
+        "requests": len(samples),
+        "errors": errors,
+        "p50_ms": pct(samples, 50),
+        "p95_ms": pct(samples, 95),
+        "p99_ms": pct(samples, 99),
+    }
+
+
+def timed(client: httpx.Client, send: Send) -> tuple[float, bool]:
+    began = time.perf_counter()
+    response = send(client)
+    return (time.perf_counter() - began) * 1000, response.status_code == 200
+
+
+def back_to_back(make: Callable[[], httpx.Client], send: Send, clients: int, total: int) -> dict[str, Any]:
+    """`total` requests over `clients` threads, each with its own keep-alive connection."""
+    per = max(1, total // clients)
+    samples: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    line = threading.Barrier(clients)
+
+    def worker() -> None:
+        with make() as client:
+            for _ in range(5):  # warm this connection and the path
+                send(client)
+            line.wait()
+            mine = []
+            for _ in range(per):
+                ms, ok = timed(client, send)
+                mine.append(ms)
+                errors[0] += 0 if ok else 1
+            with lock:
+                samples.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return summary(samples, errors[0])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=800, help="requests per cell (split over clients)")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
+    parser.add_argument("--quick", action="store_true", help="fewer requests (a development run)")
     parser.add_argument("--threads", type=int, default=16, help="gunicorn threads per function process")
     args = parser.parse_args(argv)
-
+    requests = 150 if args.quick else 600
+    rounds = 24 if args.quick else 80
+    began = time.time()
     with ExitStack() as stack:
         sandbox = market_sandbox(stack, aapl_price="1.00")  # cheap fills: buying power lasts the run
-        env = {
-            **gateway_env(sandbox.url, emulator(stack)),
-            "RATE_LIMIT_PER_MINUTE": "1000000",
-            "THREADS": str(args.threads),
+        host = emulator(stack)
+
+        def function(target: str, budget: str, risk: bool = False) -> Service:
+            project = f"bench-{uuid.uuid4().hex[:10]}"
+            env = {**gateway_env(sandbox.url, host), "GOOGLE_CLOUD_PROJECT": project}
+            env |= {"RATE_LIMIT_PER_MINUTE": budget, "THREADS": str(args.threads)}
+            service = start_function(target, env)
+            stack.callback(service.stop)
+            if risk:
+                limits = {"max_order_notional": "100000", "max_position_notional": "10000000"}
+                risk_service = start_function("put_risk", env)
+                try:
+                    done = httpx.put(risk_service.url, json=limits, headers=AUTH, timeout=30)
+                    done.raise_for_status()
+                finally:
+                    risk_service.stop()
+            return service
+
+        floor = start_floor(args.threads)
+        stack.callback(floor.stop)
+        targets = {
+            "account@unlimited": function("get_account", UNLIMITED),
+            "order@unlimited": function("place_order", UNLIMITED),
+            "account@190": function("get_account", REAL),
+            "order@190": function("place_order", REAL),
+            "order+risk@190": function("place_order", REAL, risk=True),
         }
-        functions: dict[str, Service] = {}
-        for target in ("get_account", "place_order"):
-            functions[target] = start_function(target, env)
-            stack.callback(functions[target].stop)
 
-        def direct_client() -> httpx.Client:
-            headers = SANDBOX_HEADERS
-            return httpx.Client(base_url=sandbox.url, headers=headers, timeout=30.0)
+        def direct() -> httpx.Client:
+            return httpx.Client(base_url=sandbox.url, headers=SANDBOX_HEADERS, timeout=30.0)
 
-        def gateway_client(target: str) -> Callable[[], httpx.Client]:
-            def make() -> httpx.Client:
-                headers = {"Authorization": f"Bearer {DEV_TOKEN}"}
-                return httpx.Client(base_url=functions[target].url, headers=headers, timeout=30.0)
+        def to(service: Service) -> Callable[[], httpx.Client]:
+            return lambda: httpx.Client(base_url=service.url, headers=AUTH, timeout=30.0)
 
-            return make
-
-        plans: list[tuple[str, str, Callable[[], httpx.Client], Send]] = [
-            ("GET account", "direct", direct_client, lambda c: c.get("/v2/account")),
-            ("GET account", "gateway", gateway_client("get_account"), lambda c: c.get("/")),
-            ("POST order", "direct", direct_client, lambda c: c.post("/v2/orders", json=ORDER)),
-            ("POST order", "gateway", gateway_client("place_order"), lambda c: c.post("/", json=ORDER)),
-        ]
-        cells: list[Cell] = []
-        began = time.time()
-        for concurrency in args.concurrency:
-            for operation, path, make, send in plans:
-                run_cell(operation, path, make, send, concurrency, max(20, args.requests // 10))  # warm up
-                cells.append(run_cell(operation, path, make, send, concurrency, args.requests))
+        get_direct: Send = lambda c: c.get("/v2/account")  # noqa: E731
+        post_direct: Send = lambda c: c.post("/v2/orders", json=ORDER)  # noqa: E731
+        get: Send = lambda c: c.get("/")  # noqa: E731
+        post: Send = lambda c: c.post("/", json=ORDER)  # noqa: E731
+        plans: dict[str, tuple[Callable[[], httpx.Client], Send]] = {
+            "direct GET /v2/account": (direct, get_direct),
+            "floor": (to(floor), get),
+            "account@unlimited": (to(targets["account@unlimited"]), get),
+            "direct POST /v2/orders": (direct, post_direct),
+            "order@unlimited": (to(targets["order@unlimited"]), post),
+        }
+        one = {name: back_to_back(make, send, 1, requests) for name, (make, send) in plans.items()}
+        sixteen = {
+            name: back_to_back(plans[name][0], plans[name][1], 16, requests * 2)
+            for name in ("direct POST /v2/orders", "order@unlimited")
+        }
+        sparse_plans = {
+            **plans,
+            "account@190": (to(targets["account@190"]), get),
+            "order@190": (to(targets["order@190"]), post),
+            "order+risk@190": (to(targets["order+risk@190"]), post),
+        }
+        sparse = sparse_rounds(sparse_plans, rounds)
 
     result = {
         "benchmark": "gateway",
+        "quick": args.quick,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(began)),
         "seconds": round(time.time() - began, 1),
-        "gateway": "one functions-framework process per entry point (gunicorn, 1 worker)",
-        "gunicorn_threads": args.threads,
-        "upstream": "sandbox (python -m sandbox, --rate-limit 100000), clock frozen in market hours",
-        "firestore": "emulator",
-        "rate_limit_per_minute": "1000000: the slot limiter never makes a request wait, its Firestore "
-        "commit per upstream request is still paid",
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
-        "cells": [asdict(c) for c in cells],
+        "gunicorn_threads": args.threads,
+        "back_to_back_1_client": one,
+        "back_to_back_16_clients": sixteen,
+        "sparse_every_0_5_s": sparse,
+        "over_floor_p50_ms": over_floor(one, sparse),
+        "order_16_clients_ratio_p50": round(
+            sixteen["order@unlimited"]["p50_ms"] / sixteen["direct POST /v2/orders"]["p50_ms"], 2
+        ),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "gateway.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(table(cells))
-    print(f"\nwritten to {RESULTS / 'gateway.json'} ({result['seconds']} s of measurement)")
+    print(tables(result))
     return 0
+
+
+def sparse_rounds(plans: dict[str, tuple[Callable[[], httpx.Client], Send]], rounds: int) -> dict[str, Any]:
+    """One request to every target each 0.5 s, on warm connections; the order interleaves the targets."""
+    clients = {name: make() for name, (make, _) in plans.items()}
+    samples: dict[str, list[float]] = {name: [] for name in plans}
+    errors = dict.fromkeys(plans, 0)
+    try:
+        for name, (_, send) in plans.items():
+            send(clients[name])  # open each connection
+        time.sleep(1.0)
+        for n in range(rounds):
+            tick = time.perf_counter()
+            names = list(plans)
+            names = names[n % len(names) :] + names[: n % len(names)]
+            for name in names:
+                ms, ok = timed(clients[name], plans[name][1])
+                samples[name].append(ms)
+                errors[name] += 0 if ok else 1
+            time.sleep(max(0.0, 0.5 - (time.perf_counter() - tick)))
+    finally:
+        for client in clients.values():
+            client.close()
+    return {name: summary(samples[name], errors[name]) for name in plans}
+
+
+def over_floor(one: dict[str, Any], sparse: dict[str, Any]) -> dict[str, float]:
+    """p50 minus the floor's p50 measured in the same series (the goal: read <= +0.5, order <= +4)."""
+    f1, fs = one["floor"]["p50_ms"], sparse["floor"]["p50_ms"]
+    return {
+        "read@unlimited back to back": round(one["account@unlimited"]["p50_ms"] - f1, 2),
+        "order@unlimited back to back": round(one["order@unlimited"]["p50_ms"] - f1, 2),
+        "read@unlimited sparse": round(sparse["account@unlimited"]["p50_ms"] - fs, 2),
+        "read@190 sparse": round(sparse["account@190"]["p50_ms"] - fs, 2),
+        "order@unlimited sparse": round(sparse["order@unlimited"]["p50_ms"] - fs, 2),
+        "order@190 sparse": round(sparse["order@190"]["p50_ms"] - fs, 2),
+        "order+risk@190 sparse": round(sparse["order+risk@190"]["p50_ms"] - fs, 2),
+    }
+
+
+def tables(result: dict[str, Any]) -> str:
+    lines = ["| series | target | p50 ms | p95 ms | p99 ms | errors |", "|---|---|---:|---:|---:|---:|"]
+    for series in ("back_to_back_1_client", "back_to_back_16_clients", "sparse_every_0_5_s"):
+        for name, row in result[series].items():
+            cells = [row["p50_ms"], row["p95_ms"], row["p99_ms"], row["errors"]]
+            lines.append(f"| {series} | {name} | " + " | ".join(str(c) for c in cells) + " |")
+    lines += ["", "| over the floor, p50 | ms |", "|---|---:|"]
+    lines += [f"| {name} | {value} |" for name, value in result["over_floor_p50_ms"].items()]
+    lines.append(f"\norder path at 16 clients, gateway / direct p50: {result['order_16_clients_ratio_p50']}x")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -67,10 +67,12 @@ def worker(env: dict[str, str], ready: Any, go: Any, stop_after: float, out: Any
     from shared.config import Settings
     from shared.errors import GatewayError
     from shared.limits.slots import limiter_from_settings
+    from tests.support.firestore import counting
 
     settings = Settings.from_mapping(env)
     db = firestore.Client(project=settings.google_cloud_project)
     db.collection("warmup").document("x").get()
+    count = counting(db)  # every RPC and document written from here on, at the client
     limiter = TimedLimiter(limiter_from_settings(settings, db, SystemClock()))
     gateway = wire(settings, db=db, limiter=limiter)
     ready.release()
@@ -98,6 +100,9 @@ def worker(env: dict[str, str], ready: Any, go: Any, stop_after: float, out: Any
             "waits": limiter.waits,
             "errors": errors,
             "stats": stats.as_dict() if stats else {},
+            "rpcs": count.round_trips,
+            "documents_written": count.documents_written,
+            "written_by_path": count.written_by_path,
         }
     )
 
@@ -136,7 +141,12 @@ def run(
     upstream = keys.get("sandbox-key", {"requests": 0, "rate_limited": 0, "max_in_window": 0})
     served = upstream["requests"] - upstream["rate_limited"]
     waits = sorted(w for report in reports for w in report["waits"])
-    writes = sum(report["stats"].get("writes", 0) for report in reports)
+    writes = sum(report["documents_written"] for report in reports)
+    rpcs = sum(report["rpcs"] for report in reports)
+    by_path: dict[str, int] = {}
+    for report in reports:
+        for path, n in report["written_by_path"].items():
+            by_path[path] = by_path.get(path, 0) + n
     # The upstream admits at most LIMIT per WINDOW: over the run's span (to the last caller's end,
     # retries included) at most LIMIT * ceil(span / WINDOW) can be served.
     span = max(report["ended"] for report in reports) - started
@@ -154,6 +164,8 @@ def run(
         "wait_p50_ms": round(1000 * statistics.median(waits), 1) if waits else None,
         "wait_p99_ms": round(1000 * waits[min(len(waits) - 1, int(0.99 * len(waits)))], 1) if waits else None,
         "firestore_writes_per_request": round(writes / max(1, upstream["requests"]), 2),
+        "firestore_rpcs_per_request": round(rpcs / max(1, upstream["requests"]), 2),
+        "hottest_document_writes_per_s": round(max(by_path.values(), default=0) / span, 2),
         "refused_by_limiter": sum(report["errors"].get("rate_limited", 0) for report in reports),
     }
 
@@ -161,13 +173,14 @@ def run(
 def table(rows: list[dict[str, Any]]) -> str:
     head = (
         "| processes | limiter | utilisation | upstream 429s | max in window | wait p50 | wait p99 "
-        "| Firestore writes / request |\n|---|---|---|---|---|---|---|---|"
+        "| Firestore writes / request | RPCs / request | hottest doc writes/s |\n" + "|---" * 10 + "|"
     )
     lines = [
         f"| {r['processes']} | {r['mode']} | {100 * r['utilisation']:.1f}% "
         f"({r['served']}/{r['theoretical_max']}) "
         f"| {r['upstream_429']} | {r['max_in_window']} | {r['wait_p50_ms']} ms | {r['wait_p99_ms']} ms "
-        f"| {r['firestore_writes_per_request']} |"
+        f"| {r['firestore_writes_per_request']} | {r['firestore_rpcs_per_request']} "
+        f"| {r['hottest_document_writes_per_s']} |"
         for r in rows
     ]
     return "\n".join([head, *lines])
@@ -180,13 +193,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--windows", type=int, default=3)
     parser.add_argument("--guard", type=float, default=0.15)
     parser.add_argument("--processes", default="1,4,8,16")
+    parser.add_argument("--quick", action="store_true", help="1 and 4 processes, 2 windows")
+    parser.add_argument("--upstream", type=int, default=None, help="the sandbox's limit (default: --limit)")
+    parser.add_argument("--results", default=str(RESULTS))
     args = parser.parse_args(argv)
+    if args.quick:
+        args.processes, args.windows = "1,4", 2
     emulator = os.environ.get("FIRESTORE_EMULATOR_HOST")
     services = []
     if not emulator:
         services.append(start_emulator())
         emulator = services[-1].url
-    sandbox = start_sandbox(rate_limit=args.limit, rate_window=args.window)
+    sandbox = start_sandbox(rate_limit=args.upstream or args.limit, rate_window=args.window)
     services.append(sandbox)
     rows = []
     try:
@@ -197,9 +215,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for service in services:
             service.stop()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    results = Path(args.results)
+    results.parent.mkdir(parents=True, exist_ok=True)
     config = {"limit": args.limit, "window": args.window, "windows": args.windows, "guard": args.guard}
-    RESULTS.write_text(json.dumps({"config": config, "threads_per_process": THREADS, "runs": rows}, indent=2))
+    results.write_text(json.dumps({"config": config, "threads_per_process": THREADS, "runs": rows}, indent=2))
     print(table(rows))
     return 0
 

@@ -14,12 +14,14 @@ from shared.clock import Clock
 from shared.deadline import READ_SECONDS, TRADE_SECONDS, Deadline
 from shared.errors import Unavailable
 from shared.identifiers import position_symbol
-from shared.limits.protocol import Limiter, Priority
+from shared.limits.protocol import Limiter, Permit, Priority, spend_prepaid
+from shared.limits.slots import Reservation
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 GET_ATTEMPTS = 3
 MAX_BACKOFF_SECONDS = 4.0
 MIN_ATTEMPT_SECONDS = 0.05  # below this an attempt cannot succeed: it is not made
+LATE_GRANT_ATTEMPTS = 3
 
 
 class CredentialSource(Protocol):
@@ -74,7 +76,7 @@ class AlpacaClient:
         attempt = 0
         while True:
             attempt += 1
-            self._limiter.acquire(key, priority)
+            self._send_slot(key, priority)
             left = deadline.remaining() - reserve
             if left < MIN_ATTEMPT_SECONDS:
                 raise Unavailable(
@@ -111,6 +113,33 @@ class AlpacaClient:
             if response.status_code == 429:
                 error.retry_after = reset_delay(response, 1.0, self._clock.now())
             raise error
+
+    def _send_slot(self, key: str, priority: Priority) -> None:
+        """A unit to send now: prepaid, or from the limiter. A grant this thread was too slow to use (a
+        busy host can stall it) is never sent: the bound assumes a send follows its grant closely."""
+        if spend_prepaid(key, self._clock.now()):
+            return
+        give_back = getattr(self._limiter, "give_back", None)
+        for _ in range(LATE_GRANT_ATTEMPTS):
+            until = self._limiter.acquire(key, priority)
+            if until is None or self._clock.now() <= until:
+                return
+            if give_back is not None:
+                give_back(key, until)
+        raise Unavailable("the rate limiter's grants came too late to use", reason="deadline_exceeded")
+
+    def permit(self, units: int, priority: Priority = Priority.TRADE) -> Permit:
+        """`units` upstream sends in one acquisition, for calls made (in parallel) under `prepaid`."""
+        key = key_fingerprint(self._credentials.current().key_id)
+        return Permit(key, units, self._limiter.acquire(key, priority, units))
+
+    def reservation(self, priority: Priority = Priority.TRADE) -> Reservation | None:
+        """The limiter's writes for one send, to ride in another commit; None if the limiter has none."""
+        prepare = getattr(self._limiter, "prepare", None)
+        if prepare is None:
+            return None
+        found: Reservation | None = prepare(key_fingerprint(self._credentials.current().key_id), priority)
+        return found
 
     def _timeout(self, left: float) -> httpx.Timeout:
         """The client's own timeouts, cut to what is left of the deadline."""

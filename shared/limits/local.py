@@ -29,7 +29,12 @@ class LocalLimiter:
         self._sends: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def acquire(self, key: str, priority: Priority) -> None:
+    def acquire(self, key: str, priority: Priority, units: int = 1) -> float | None:
+        for _ in range(units):
+            self._one(key, priority)
+        return None
+
+    def _one(self, key: str, priority: Priority) -> None:
         with self._lock:
             now = self._clock.now()
             sends = self._sends.setdefault(key, deque())

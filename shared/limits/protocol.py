@@ -1,9 +1,11 @@
-"""The upstream limiter's interface: priorities, the Limiter protocol, its counters, and no limit at all."""
+"""The upstream limiter's interface: priorities, the Limiter protocol, permits, its counters, and no limit."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -19,8 +21,9 @@ class Priority(StrEnum):
 class Limiter(Protocol):
     """Keys are API key fingerprints (shared.alpaca.credentials.key_fingerprint), never key ids."""
 
-    def acquire(self, key: str, priority: Priority) -> None:
-        """Block until an upstream slot is ours; raise RateLimited or Unavailable if it cannot be had."""
+    def acquire(self, key: str, priority: Priority, units: int = 1) -> float | None:
+        """Block until `units` upstream sends are ours; raise RateLimited or Unavailable if they cannot be
+        had. Returns the last instant they may be sent (None: no limit in time)."""
         ...
 
     def observe(self, key: str, status: int, headers: Mapping[str, str]) -> None:
@@ -31,11 +34,63 @@ class Limiter(Protocol):
 class Unlimited:
     """No limit at all: for tests of other parts only."""
 
-    def acquire(self, key: str, priority: Priority) -> None:
+    def acquire(self, key: str, priority: Priority, units: int = 1) -> float | None:
         return None
 
     def observe(self, key: str, status: int, headers: Mapping[str, str]) -> None:
         return None
+
+
+class Permit:
+    """Upstream sends already granted (by one acquisition, or inside the order's claim commit), spent by
+    the calls made under `prepaid(permit)`; what is left unspent can be handed back."""
+
+    def __init__(
+        self,
+        key: str,
+        units: int,
+        until: float | None,
+        give_back: Callable[[int], None] | None = None,
+    ) -> None:
+        self.key = key
+        self._left = units
+        self.until = until
+        self._give_back = give_back
+        self._lock = threading.Lock()
+
+    def take(self, key: str, now: float) -> bool:
+        """Spend one unit for `key` if one is left and still on time."""
+        with self._lock:
+            if key != self.key or self._left <= 0 or (self.until is not None and now > self.until):
+                return False
+            self._left -= 1
+            return True
+
+    def release(self) -> None:
+        """Hand back the units not spent (they will never be sent)."""
+        with self._lock:
+            left, self._left = self._left, 0
+        if left and self._give_back is not None:
+            self._give_back(left)
+
+
+_PREPAID: ContextVar[Permit | None] = ContextVar("prepaid_upstream_sends", default=None)
+
+
+@contextmanager
+def prepaid(permit: Permit | None) -> Iterator[None]:
+    """Calls made inside spend `permit` before asking the limiter (threads started with a copy of this
+    context share it)."""
+    token = _PREPAID.set(permit)
+    try:
+        yield
+    finally:
+        _PREPAID.reset(token)
+
+
+def spend_prepaid(key: str, now: float) -> bool:
+    permit = _PREPAID.get()
+    return permit is not None and permit.take(key, now)
 
 
 @dataclass
@@ -45,8 +100,10 @@ class LimiterStats:
     granted: int = 0
     rejected: int = 0
     wasted: int = 0  # slots reserved and never used: expired in the pool, late, or inside a back-off
-    commits: int = 0
-    writes: int = 0  # Firestore document writes (a commit of two writes counts two)
+    commits: int = 0  # commits of the limiter's own (a unit taken inside an order's claim adds none)
+    writes: int = 0  # Firestore document writes (a commit of two writes counts two), claims' included
+    handed_back: int = 0  # units not sent and returned to the window
+    lost: int = 0  # take commits that found the window full (their units handed back)
     feedback: int = 0
     degraded_reads: int = 0
     refused_trades: int = 0

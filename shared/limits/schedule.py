@@ -1,33 +1,48 @@
-"""The slot schedule: its arithmetic, and the proof of its guarantee.
+"""The sliding window's arithmetic: time buckets, the ring of cells that counts them, and the proof.
 
 Guarantee: at most `budget` upstream requests per key in any rolling `window` seconds, across every
-process. Time is a grid of slots `k`, slot k starting at EPOCH + k * interval, interval =
-(window + guard) / budget. Every slot is handed out at most once (shared/limits/slots.py), and a request may
-only be sent within `lateness` (guard / 2) after its slot starts; later, the slot is dropped. Proof:
-take N + 1 requests sent inside one window; their slots are distinct, so the first and the last slot
-are at least N intervals = window + guard apart, and their sends at least window + guard - lateness
->= window apart: they cannot share a window. The other half of the guard absorbs network jitter and
-clock skew between instances (Google's hosts are NTP-synced to milliseconds).
+process, with a burst of the whole budget served at once after an idle window.
 
-Priorities: every `trade_every`-th slot is a trade slot. Reads take the other slots through one
-counter, and may claim a trade slot only once it starts within their own short wait; so the trade
-slots between now + read_wait + guard and now + trade_wait are untouched by reads, and
-`trade_every` is chosen so that at least one of them exists: a trade always finds its slot in time
-unless other trades took it first.
+Time is cut into buckets of `width` = window / BUCKETS seconds. A send is a *unit*: the commit that
+takes it (shared/limits/slot_store.py) adds it to the count of the bucket x that holds the caller's
+clock when the commit starts, and returns in that same commit every count of the last `span` buckets
+(and of any later ones). The unit is *granted* only if that total, its own units included, is at most
+`budget`, and only while the caller's clock reads before start(x) + width + guard/4; a unit granted
+and then not sent at once is dropped. Counts only ever fall when a unit that was not and will never
+be sent is handed back.
+
+Proof. Instance clocks are within guard/8 of true time and a granted unit reaches the broker within
+guard/2 of its grant (the rest of the guard), so a unit of bucket x arrives at a true time in
+[start(x) - guard/8, start(x) + width + guard/4 + guard/2 + guard/8). Take any set S of sends that
+arrive inside a rolling window [t, t + window). Each bucket x of S has start(x) in an open interval of
+length window + width + guard, so S's buckets lie among span = BUCKETS + 1 + ceil(guard / width)
+consecutive buckets. Let r be the unit of S whose commit was applied last to the key's document
+(Firestore applies the commits on one document one after another). Every other unit of S was counted
+before r's commit and is still counted (it was sent, so never handed back), and its bucket is at
+least x_r - span + 1, inside what r's commit totals. r was granted, so that total, hence |S|, is at
+most budget. Each commit resets the `ahead` cells after its own bucket; the ring is longer than
+span + ahead, so a cell is only reused once no check can count its bucket any more.
+
+Priorities: a read is granted only while the total stays at most budget - reserve whenever a trade
+asked within the last trade wait (`trade_until`), and only if, counting it, `reserve` units will be
+free again within one trade wait as older buckets leave the window; a trade may take any free unit.
+So reads never hold the units an order needs for longer than the trade wait.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-EPOCH = 1_700_000_000.0  # slot 0; any fixed instant works, every instance must agree on it
+EPOCH = 1_700_000_000.0  # bucket 0; any fixed instant works, every instance must agree on it
+BUCKETS = 120  # buckets per window: the window check over-counts by (1 + guard / width) buckets
+TICKET = 2**20  # a cell holds bucket * TICKET + count: counts below this are told apart
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """The slot grid: which slot starts when, and which slots belong to trades."""
+    """Buckets and cells of the sliding window for one budget."""
 
     budget: int
     window: float
@@ -36,43 +51,98 @@ class Schedule:
     trade_wait: float
 
     @property
-    def interval(self) -> float:
-        return (self.window + self.guard) / self.budget
+    def width(self) -> float:
+        return self.window / BUCKETS
+
+    @property
+    def span(self) -> int:
+        """How many buckets a window check totals (see the proof)."""
+        return BUCKETS + 1 + math.ceil(self.guard / self.width - 1e-9)
+
+    @property
+    def lead(self) -> int:
+        """Buckets after the bucket it takes within which a read must leave the reserve free again: the
+        trade wait, less the read's own wait (it may take a bucket that far ahead) and room for the
+        waiting trade's own commits."""
+        room = self.trade_wait - 2 * self.guard
+        return max(1, math.floor(room / self.width + 1e-9))
+
+    @property
+    def ahead(self) -> int:
+        """Cells a commit resets for the buckets after its own (8 s at a 60 s window): a pause shorter
+        than that costs no second write; fewer transforms keep the commit short."""
+        return 16
+
+    @property
+    def ring(self) -> int:
+        return self.span + self.ahead + 8
 
     @property
     def lateness(self) -> float:
-        """How long after its start a slot may still be used."""
-        return self.guard / 2
+        """How long after its bucket ends a commit may still grant (the rest of the guard is jitter)."""
+        return self.guard / 4
 
     @property
-    def trade_every(self) -> int:
-        """Trade slots must be at most (trade_wait - read_wait - guard) apart; at least every other slot."""
-        room = self.trade_wait - self.read_wait - self.guard
-        return max(2, math.floor(room / self.interval))
+    def reserve(self) -> int:
+        """Units reads leave to trades: 2% of the budget, at least one."""
+        return max(1, math.ceil(self.budget * 0.02))
 
-    def start(self, slot: int) -> float:
-        return EPOCH + slot * self.interval
+    def bucket(self, when: float) -> int:
+        return math.floor((when - EPOCH) / self.width)
 
-    def first_at_or_after(self, when: float) -> int:
-        return math.ceil((when - EPOCH) / self.interval - 1e-9)
+    def start(self, bucket: int) -> float:
+        return EPOCH + bucket * self.width
 
-    def is_trade(self, slot: int) -> bool:
-        return slot % self.trade_every == 0
+    def usable_until(self, bucket: int) -> float:
+        """The last instant a unit of `bucket` may be granted or spent."""
+        return self.start(bucket) + self.width + self.lateness
 
-    def read_slot(self, ordinal: int) -> int:
-        """The slot of the read counter's `ordinal`-th value: the grid without its trade slots."""
-        per = self.trade_every - 1
-        return (ordinal // per) * self.trade_every + ordinal % per + 1
+    def cell(self, bucket: int) -> str:
+        return f"w{bucket % self.ring:03d}"
 
-    def read_ordinal(self, slot: int) -> int:
-        """The first read ordinal whose slot is at or after `slot`."""
-        per = self.trade_every - 1
-        return (slot // self.trade_every) * per + max(0, slot % self.trade_every - 1)
+    def window_buckets(self, bucket: int) -> range:
+        """The buckets a commit at `bucket` totals, then the ones it resets ahead."""
+        return range(bucket - self.span + 1, bucket + self.ahead + 1)
 
-    def trade_slots(self, start: float, end: float) -> Iterator[int]:
-        """Trade slots starting in [start, end], earliest first."""
-        slot = self.first_at_or_after(start)
-        slot += -slot % self.trade_every
-        while self.start(slot) <= end:
-            yield slot
-            slot += self.trade_every
+    def leaves_at(self, bucket: int) -> float:
+        """When a unit of `bucket` stops counting in every later check."""
+        return self.start(bucket + self.span)
+
+
+def decode(value: int) -> tuple[int, int]:
+    """A cell's (bucket, count)."""
+    return value // TICKET, value % TICKET
+
+
+@dataclass(frozen=True)
+class View:
+    """The counts one commit saw, by bucket: what the instance knows of the window."""
+
+    counts: Mapping[int, int]
+    seen_at: int  # the bucket of the commit
+
+    def without(self, debts: Mapping[int, int]) -> View:
+        """The view once units owed back are gone (their hand-back rides in the next commit)."""
+        if not debts:
+            return self
+        counts = {x: n - debts.get(x, 0) for x, n in self.counts.items()}
+        return View(counts, self.seen_at)
+
+    def total(self, schedule: Schedule, bucket: int) -> int:
+        """Units counted by a check at `bucket` (later buckets included: they count too)."""
+        low = bucket - schedule.span + 1
+        return sum(n for x, n in self.counts.items() if x >= low)
+
+    def free_at(self, schedule: Schedule, bucket: int, cap: int, units: int) -> int:
+        """The first bucket from `bucket` on whose check would leave room for `units` more, if nobody
+        else took any: older buckets leave the window one after another."""
+        if self.total(schedule, bucket) + units <= cap:
+            return bucket
+        for x in self._leaving(schedule, bucket):
+            if self.total(schedule, x + schedule.span) + units <= cap:
+                return x + schedule.span
+        return bucket + schedule.span
+
+    def _leaving(self, schedule: Schedule, bucket: int) -> Iterator[int]:
+        low = bucket - schedule.span + 1
+        yield from sorted(x for x, n in self.counts.items() if x >= low and n > 0)

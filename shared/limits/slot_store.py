@@ -1,8 +1,10 @@
-"""The slot limiter's three commits on `ratelimit/{key fingerprint}`: field transforms only, no read,
-each with a short deadline (the encoding is described in shared/limits/slots.py)."""
+"""The window's commits on `ratelimit/{key fingerprint}`: field transforms only, no read, one document
+write per unit taken (two only after half a window of idle), each with a short deadline."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from google.cloud.firestore_v1.types import common as common_pb
@@ -11,9 +13,10 @@ from google.cloud.firestore_v1.types import write as write_pb
 
 from shared.firestore import RATELIMIT
 from shared.limits.protocol import LimiterStats
+from shared.limits.schedule import TICKET, Schedule, View, decode
 
-TICKET = 2**20  # claims per trade slot the cell encoding can tell apart
-RING = 64  # trade cells, reused round robin: far more than a trade's wait ever spans
+BLOCKED = "blocked_until"
+TRADE_UNTIL = "trade_until"
 
 
 def _transform(path: str, kind: str, value: float | int) -> Any:
@@ -29,65 +32,114 @@ def _number(value: Any) -> float:
     return float(value.double_value if "double_value" in value else value.integer_value)
 
 
-class SlotStore:
-    """The three commits of the limiter, on one document per key, each with a short deadline."""
+@dataclass(frozen=True)
+class Taken:
+    """What one take commit saw: the window's counts (its own units included) and the shared marks."""
 
-    def __init__(self, db: Any, stats: LimiterStats, timeout: float, collection: str = RATELIMIT) -> None:
+    view: View
+    own_cell_fresh: bool  # False: the bucket's cell still held an older bucket, the units were not counted
+    blocked_until: float
+    trade_until: float
+
+
+@dataclass(frozen=True)
+class Take:
+    """The writes of one take, ready to commit alone or inside another commit (the order claim)."""
+
+    bucket: int
+    units: int
+    writes: Sequence[Any]
+
+    def read(self, schedule: Schedule, results: Sequence[Any]) -> Taken:
+        """Decode the write results of this take's writes (the last of them carries every value)."""
+        values = [_number(v) for v in results[-1].transform_results]
+        counts: dict[int, int] = {}
+        fresh = False
+        for x, value in zip(schedule.window_buckets(self.bucket), values, strict=False):
+            held, count = decode(int(value))
+            if held == x:
+                counts[x] = count
+                fresh = fresh or x == self.bucket
+        return Taken(View(counts, self.bucket), fresh, values[-2], values[-1])
+
+
+class SlotStore:
+    """The window's commits, on one document per key."""
+
+    def __init__(
+        self, db: Any, schedule: Schedule, stats: LimiterStats, timeout: float, collection: str = RATELIMIT
+    ) -> None:
         self._db = db
+        self._schedule = schedule
         self._stats = stats
         self._timeout = timeout
         self._collection = collection
         self._warm = False  # the first call also opens the channel: allow it longer
 
-    def _commit(self, key: str, *writes: list[Any]) -> list[list[float]]:
-        # The client's private commit path, because its public WriteBatch cannot send two writes with
-        # transforms to one document in one commit nor hand back every transform result; both are
-        # what makes a slot one commit with no read. tests/unit/test_firestore_client.py pins the
-        # client version and these attributes, so an upgrade that moves them fails there first.
-        name = self._db.collection(self._collection).document(key)._document_path
-        protos = [
-            write_pb.Write(
-                update=document_pb.Document(name=name),
-                update_mask=common_pb.DocumentMask(field_paths=[]),
-                update_transforms=transforms,
-            )
-            for transforms in writes
-        ]
+    def _write(self, key: str, transforms: list[Any]) -> Any:
+        return write_pb.Write(
+            update=document_pb.Document(
+                name=self._db.collection(self._collection).document(key)._document_path
+            ),
+            update_mask=common_pb.DocumentMask(field_paths=[]),
+            update_transforms=transforms,
+        )
+
+    def _commit(self, writes: Sequence[Any]) -> list[Any]:
+        # The client's private commit path, because its public WriteBatch can neither send several
+        # transform-only writes to one document in one commit nor hand back every transform result.
+        # tests/unit/test_firestore_client.py pins the client version and these attributes.
         response = self._db._firestore_api.commit(
-            request={"database": self._db._database_string, "writes": protos},
+            request={"database": self._db._database_string, "writes": list(writes)},
             metadata=self._db._rpc_metadata,
             retry=None,
             timeout=self._timeout if self._warm else max(self._timeout, 5.0),
         )
         self._warm = True
-        self._stats.add(commits=1, writes=len(protos))
-        return [[_number(value) for value in result.transform_results] for result in response.write_results]
+        self.count(writes)
+        return list(response.write_results)
 
-    def next_read(self, key: str, floor: int | None) -> tuple[int, float]:
-        """Take the read counter's next value, first raised to `floor`: (ordinal, blocked_until)."""
-        blocked = _transform("blocked_until", "maximum", 0.0)
-        increment = _transform("read_next", "increment", 1)
-        if floor is None:
-            (result,) = self._commit(key, [increment, blocked])
-            return int(result[0]) - 1, result[1]
-        raise_floor = _transform("read_next", "maximum", floor)
-        first, second = self._commit(key, [raise_floor, blocked], [increment])
-        return int(second[0]) - 1, first[1]
+    def count(self, writes: Sequence[Any], own_commit: bool = True) -> None:
+        self._stats.add(commits=1 if own_commit else 0, writes=len(writes))
 
-    def claim_trade(self, key: str, slot: int, trade_every: int) -> tuple[bool, float]:
-        """Claim trade slot `slot`: (won, blocked_until)."""
-        cell = f"t{(slot // trade_every) % RING}"
-        base = slot * TICKET
-        first, second = self._commit(
-            key,
-            [_transform(cell, "maximum", base), _transform("blocked_until", "maximum", 0.0)],
-            [_transform(cell, "increment", 1)],
-        )
-        return int(second[0]) == base + 1, first[1]
+    def prepare(
+        self,
+        key: str,
+        bucket: int,
+        units: int,
+        *,
+        debts: Mapping[int, int],
+        trade_until: float,
+        fresh: bool,
+    ) -> Take:
+        """One write that adds `units` to `bucket`, hands back `debts`, resets the cells ahead and reads
+        the rest through `Increment(0)`; preceded by a reset of the bucket's own cell unless `fresh`."""
+        sched = self._schedule
+        transforms = []
+        for x in sched.window_buckets(bucket):
+            if x > bucket:
+                transforms.append(_transform(sched.cell(x), "maximum", x * TICKET))
+            else:
+                change = (units if x == bucket else 0) - debts.get(x, 0)
+                transforms.append(_transform(sched.cell(x), "increment", change))
+        transforms.append(_transform(BLOCKED, "maximum", 0.0))
+        transforms.append(_transform(TRADE_UNTIL, "maximum", trade_until))
+        writes = [self._write(key, transforms)]
+        if not fresh:
+            reset = self._write(key, [_transform(sched.cell(bucket), "maximum", bucket * TICKET)])
+            writes.insert(0, reset)
+        return Take(bucket, units, writes)
 
-    def block(self, key: str, until: float, floor: int) -> None:
-        """Every instance backs off until `until`; the read counter skips past it."""
-        self._commit(
-            key,
-            [_transform("blocked_until", "maximum", until), _transform("read_next", "maximum", floor)],
-        )
+    def take(self, take: Take) -> Taken:
+        return take.read(self._schedule, self._commit(take.writes))
+
+    def hand_back(self, key: str, debts: Mapping[int, int]) -> None:
+        """Units never sent, handed back so the window counts them no more."""
+        sched = self._schedule
+        transforms = [_transform(sched.cell(x), "increment", -n) for x, n in sorted(debts.items()) if n]
+        if transforms:
+            self._commit([self._write(key, transforms)])
+
+    def block(self, key: str, until: float) -> None:
+        """Every instance backs off until `until`."""
+        self._commit([self._write(key, [_transform(BLOCKED, "maximum", until)])])

@@ -1,19 +1,20 @@
-"""The Firestore slot limiter: slots handed out by field transforms on `ratelimit/{key fingerprint}`.
+"""The Firestore sliding-window limiter: units counted in time buckets on `ratelimit/{key fingerprint}`.
 
-One commit per slot, never a read or a transaction. Reads: `Maximum(read_next, floor)` (only after
-idle) then `Increment(read_next, 1)`; the new value names the slot. A slot beyond the caller's wait
-is kept in this instance's pool for its next caller, so refusing a read wastes nothing and each
-instance holds at most one slot ahead. Trade slot k is claimed in ring cell `t{n}`:
-`Maximum(cell, k * 2**20)` then `Increment(cell, 1)`; whoever reads back exactly k * 2**20 + 1 owns
-it, and extra claims are harmless. Every commit also returns `blocked_until`, which upstream feedback
-raises with a Maximum. The grid and its guarantee: shared/limits/schedule.py.
+One commit per acquisition, never a read or a transaction: the commit adds the caller's units to the
+current bucket and reads back every count of the window (shared/limits/slot_store.py), so a free
+budget costs no wait at all and a burst takes the whole budget at once. A commit that finds the window
+full hands its units back in the instance's next commit (or at once), and the caller waits, using what
+the commit saw, until older buckets leave the window, or answers 429 with that exact Retry-After
+without a commit. A unit can also be taken inside another commit (`prepare`, for an order's claim).
+The arithmetic and the bound's proof: shared/limits/schedule.py.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -23,22 +24,23 @@ from shared.clock import Clock
 from shared.config import Settings
 from shared.errors import RateLimited, Unavailable
 from shared.limits.local import LocalLimiter
-from shared.limits.protocol import Limiter, LimiterStats, Priority
-from shared.limits.schedule import Schedule
-from shared.limits.slot_store import SlotStore
+from shared.limits.protocol import Limiter, LimiterStats, Permit, Priority
+from shared.limits.schedule import Schedule, View
+from shared.limits.slot_store import SlotStore, Take, Taken
 
 log = logging.getLogger("execution_engine.ratelimit")
 
 DEGRADED_SECONDS = 5.0  # after a Firestore failure, how long to stay on the local share
+ATTEMPTS = 4
 
 
 @dataclass
 class _KeyState:
     lock: threading.Lock = field(default_factory=threading.Lock)
-    pool: list[float] = field(default_factory=list)  # reserved read slots nobody has used yet
-    tried: set[int] = field(default_factory=set)  # trade slots this instance already claimed or lost
-    frontier: float = 0.0  # lower bound of the read counter's next slot start
+    view: View | None = None  # what the last commit saw
     blocked_until: float = 0.0
+    trade_until: float = 0.0
+    debts: dict[int, int] = field(default_factory=dict)  # units to hand back, by bucket
 
 
 class SlotLimiter:
@@ -50,7 +52,7 @@ class SlotLimiter:
         self.schedule = schedule
         self.stats = LimiterStats()
         self.fallback = fallback
-        self._store = SlotStore(db, self.stats, timeout)
+        self._store = SlotStore(db, schedule, self.stats, timeout)
         self._clock = clock
         self._keys: dict[str, _KeyState] = {}
         self._keys_lock = threading.Lock()
@@ -60,29 +62,202 @@ class SlotLimiter:
         with self._keys_lock:
             return self._keys.setdefault(key, _KeyState())
 
-    def acquire(self, key: str, priority: Priority) -> None:
-        wait = self.schedule.read_wait if priority is Priority.READ else self.schedule.trade_wait
-        for _ in range(3):
-            if self._clock.now() < self._degraded_until:
-                return self._degraded(key, priority)
-            try:
-                slot = self._reserve(self._state(key), key, priority, wait)
-            except GoogleAPIError as exc:
-                self._degraded_until = self._clock.now() + DEGRADED_SECONDS
-                log.warning(
-                    "rate limiter store unreachable (%s): reads use 1/%d of the budget, orders are refused",
-                    type(exc).__name__,
-                    round(self.schedule.budget / self.fallback.budget),
-                )
-                return self._degraded(key, priority)
-            self._clock.sleep(slot - self._clock.now())
-            if self._clock.now() - slot <= self.schedule.lateness:
-                self.stats.add(granted=1)
-                return None
-            self.stats.add(wasted=1)  # woke too late to use it safely: reserve again
-        self._refuse(self.schedule.interval)
+    # -- acquiring -------------------------------------------------------------------------
 
-    def _degraded(self, key: str, priority: Priority) -> None:
+    def acquire(self, key: str, priority: Priority, units: int = 1) -> float | None:
+        wait = self.schedule.read_wait if priority is Priority.READ else self.schedule.trade_wait
+        deadline = self._clock.now() + wait
+        state = self._state(key)
+        try:
+            for _ in range(ATTEMPTS):
+                if self._clock.now() < self._degraded_until:
+                    return self._degraded(key, priority, units)
+                try:
+                    until = self._attempt(state, key, priority, units, deadline)
+                except GoogleAPIError as exc:
+                    self._degrade(exc)
+                    return self._degraded(key, priority, units)
+                if until is not None:
+                    self.stats.add(granted=units)
+                    return until
+            return self._refuse(self._retry_after(state, priority, units, deadline))
+        finally:
+            self._settle_debts(state, key)
+
+    def _attempt(
+        self, state: _KeyState, key: str, priority: Priority, units: int, deadline: float
+    ) -> float | None:
+        """Take `units` in the first bucket the window should have room in, if that bucket starts
+        within the wait, committing now and sleeping until it starts; None: try again."""
+        sched = self.schedule
+        with state.lock:
+            now = self._clock.now()
+            current = sched.bucket(now)
+            if state.blocked_until > now:
+                wake, until = state.blocked_until, None
+                if wake > deadline:
+                    return self._refuse(wake - deadline)
+            else:
+                target = current
+                marked = state.trade_until > now
+                view = state.view.without(state.debts) if state.view is not None else None
+                if view is not None and now - sched.start(view.seen_at) < sched.window:
+                    target = max(current, self._ready(view, priority, current, units, marked))
+                if target > current and priority is Priority.TRADE and not marked:
+                    target = current  # a trade commits at once: its commit marks that a trade waits
+                wake = now if target == current else self._wake_at(target)
+                if wake > max(now, deadline):  # only waiting counts against the wait, not commit latency
+                    return self._refuse(wake - deadline)
+                # Commit now for a bucket that starts later: the commit's own latency is slept away.
+                until = self._take(state, key, priority, units, target)
+                if until is None:
+                    return None
+        if wake > now:
+            self._clock.sleep(wake - now)
+        return until
+
+    def _ready(self, view: View, priority: Priority, bucket: int, units: int, marked: bool) -> int:
+        """The first bucket whose commit the window seen would grant (if nobody else took a unit)."""
+        sched = self.schedule
+        ready = view.free_at(sched, bucket, self._cap(priority, marked), units)
+        if priority is Priority.READ:
+            ahead = view.free_at(sched, bucket + sched.lead, sched.budget - sched.reserve, units)
+            ready = max(ready, ahead - sched.lead)
+        return ready
+
+    def _take(self, state: _KeyState, key: str, priority: Priority, units: int, bucket: int) -> float | None:
+        """One commit (state.lock held): the units' last send instant if granted, else None."""
+        take = self._prepare(state, key, priority, units, bucket)
+        taken = self._store.take(take)
+        return self._granted(state, key, priority, take, taken)
+
+    def _prepare(
+        self, state: _KeyState, key: str, priority: Priority, units: int, bucket: int, fold: bool = True
+    ) -> Take:
+        sched = self.schedule
+        debts: dict[int, int] = {}
+        if fold:  # units owed from a lost take go back in this commit
+            low = bucket - sched.span + 1
+            debts = {x: n for x, n in state.debts.items() if x >= low}
+            state.debts = {}
+        # The bucket's cell is ready when a commit seen since reset it; else reset it first (a second write).
+        fresh = state.view is not None and bucket in state.view.counts
+        marker = self._clock.now() + sched.trade_wait if priority is Priority.TRADE else 0.0
+        return self._store.prepare(key, bucket, units, debts=debts, trade_until=marker, fresh=fresh)
+
+    def _granted(
+        self, state: _KeyState, key: str, priority: Priority, take: Take, taken: Taken
+    ) -> float | None:
+        sched = self.schedule
+        state.view = taken.view
+        state.blocked_until = max(state.blocked_until, taken.blocked_until)
+        state.trade_until = max(state.trade_until, taken.trade_until)
+        if not taken.own_cell_fresh:
+            return None  # the cell still held an old bucket: nothing was counted, commit again
+        now = self._clock.now()
+        until = sched.usable_until(take.bucket)
+        ok = self._fits(taken.view, priority, take, state.trade_until > now)
+        if ok and now <= until and state.blocked_until <= max(now, sched.start(take.bucket)):
+            return until
+        self.stats.add(lost=1)
+        state.debts[take.bucket] = state.debts.get(take.bucket, 0) + take.units
+        return None
+
+    def _fits(self, view: View, priority: Priority, take: Take, marked: bool) -> bool:
+        sched = self.schedule
+        total = view.total(sched, take.bucket)
+        if priority is Priority.TRADE:
+            return total <= sched.budget
+        if total > self._cap(priority, marked):
+            return False
+        return view.total(sched, take.bucket + sched.lead) <= sched.budget - sched.reserve
+
+    def _cap(self, priority: Priority, marked: bool) -> int:
+        sched = self.schedule
+        return sched.budget - (sched.reserve if priority is Priority.READ and marked else 0)
+
+    def _retry_after(self, state: _KeyState, priority: Priority, units: int, deadline: float) -> float:
+        sched = self.schedule
+        view = state.view
+        if view is None:
+            return sched.width
+        now = self._clock.now()
+        free = self._ready(view, priority, sched.bucket(now), units, state.trade_until > now)
+        return max(self._wake_at(free) - max(now, deadline), sched.width)
+
+    def _wake_at(self, bucket: int) -> float:
+        """A quarter guard past the edge: the units leaving there have reached the broker before these
+        new ones do, even on a busy host (a margin on top of the bound's)."""
+        return self.schedule.start(bucket) + self.schedule.guard / 4
+
+    def give_back(self, key: str, until: float) -> None:
+        """A unit granted with `until` and never sent (its caller came too late): back to the window."""
+        sched = self.schedule
+        self._give_back(key, {sched.bucket(until - sched.lateness - sched.width / 2): 1})
+
+    def _settle_debts(self, state: _KeyState, key: str) -> None:
+        """Units taken and not granted go back now, so no other instance waits on them."""
+        with state.lock:
+            debts, state.debts = state.debts, {}
+        if not debts:
+            return
+        self._give_back(key, debts)
+
+    def _give_back(self, key: str, debts: Mapping[int, int]) -> None:
+        sched = self.schedule
+        # Only buckets still inside the window: their cells cannot have been reset since.
+        low = sched.bucket(self._clock.now()) - sched.span + 1
+        safe = {x: n for x, n in debts.items() if x >= low and n > 0}
+        if not safe:
+            return
+        try:
+            self._store.hand_back(key, safe)
+            self.stats.add(handed_back=sum(safe.values()))
+        except GoogleAPIError as exc:  # they stay counted: only the window is more careful
+            log.warning("could not hand back unused rate units (%s)", type(exc).__name__)
+
+    # -- a unit inside another commit ------------------------------------------------------
+
+    def prepare(self, key: str, priority: Priority = Priority.TRADE, units: int = 1) -> Reservation | None:
+        """Writes that take `units` inside the caller's own commit (an order's claim), or None when this
+        instance cannot (degraded, or blocked by upstream feedback): the caller then acquires as usual."""
+        now = self._clock.now()
+        if now < self._degraded_until:
+            return None
+        state = self._state(key)
+        with state.lock:
+            if state.blocked_until > now:
+                return None
+            take = self._prepare(state, key, priority, units, self.schedule.bucket(now), fold=False)
+        return Reservation(self, state, key, priority, take)
+
+    def _settle(self, reservation: Reservation, results: Sequence[Any]) -> Permit | None:
+        state, take = reservation.state, reservation.take
+        self._store.count(take.writes, own_commit=False)  # the writes rode in the caller's commit
+        taken = take.read(self.schedule, results)
+        with state.lock:
+            until = self._granted(state, reservation.key, reservation.priority, take, taken)
+        if until is None:
+            self._settle_debts(state, reservation.key)
+            return None
+        self.stats.add(granted=take.units)
+
+        def give_back(units: int) -> None:
+            self._give_back(reservation.key, {take.bucket: units})
+
+        return Permit(reservation.key, take.units, until, give_back)
+
+    # -- degraded mode and upstream feedback -----------------------------------------------
+
+    def _degrade(self, exc: Exception) -> None:
+        self._degraded_until = self._clock.now() + DEGRADED_SECONDS
+        log.warning(
+            "rate limiter store unreachable (%s): reads use 1/%d of the budget, orders are refused",
+            type(exc).__name__,
+            round(self.schedule.budget / self.fallback.budget),
+        )
+
+    def _degraded(self, key: str, priority: Priority, units: int) -> float | None:
         if priority is Priority.TRADE:
             self.stats.add(refused_trades=1)
             log.warning("order refused: the rate limiter's Firestore store is unreachable")
@@ -93,76 +268,16 @@ class SlotLimiter:
             )
         self.stats.add(degraded_reads=1)
         log.warning("read served from this instance's share of the rate budget (Firestore unreachable)")
-        self.fallback.acquire(key, priority)
-
-    def _reserve(self, state: _KeyState, key: str, priority: Priority, wait: float) -> float:
-        """A slot starting within `wait` (Firestore's own latency aside), now ours; else RateLimited."""
-        sched = self.schedule
-        with state.lock:
-            now = self._clock.now()
-            deadline = now + wait
-            earliest = max(now, state.blocked_until)
-            if earliest > deadline:
-                return self._refuse(earliest - deadline)
-            expired = [s for s in state.pool if s < now - sched.lateness]
-            state.pool = [s for s in state.pool if s >= now - sched.lateness]
-            state.tried = {k for k in state.tried if sched.start(k) >= now - sched.window}
-            self.stats.add(wasted=len(expired))
-            if state.pool and state.pool[0] <= deadline and priority is Priority.READ:
-                return state.pool.pop(0)
-            if not state.pool:
-                slot = self._next_read(state, key, now)
-                now = self._clock.now()
-                deadline = max(deadline, now + wait)
-                if slot <= deadline:
-                    return slot
-                state.pool.append(slot)
-            # Reads may only claim trade slots that start within their own short wait.
-            last = min(deadline, state.pool[0]) if state.pool else deadline
-            for k in sched.trade_slots(max(now, state.blocked_until), last):
-                if k in state.tried:
-                    continue
-                state.tried.add(k)
-                won, blocked = self._store.claim_trade(key, k, sched.trade_every)
-                state.blocked_until = max(state.blocked_until, blocked)
-                if won and sched.start(k) >= state.blocked_until:
-                    return sched.start(k)
-                if won:
-                    self.stats.add(wasted=1)
-            if state.pool and state.pool[0] <= deadline:
-                return state.pool.pop(0)
-            ready = state.pool[0] if state.pool else deadline
-            after = max(deadline, state.blocked_until)
-            upcoming = next(sched.trade_slots(after, after + sched.window), None)
-            if upcoming is not None:
-                ready = min(ready, sched.start(upcoming))
-            return self._refuse(max(ready - deadline, 0.01))
-
-    def _next_read(self, state: _KeyState, key: str, now: float) -> float:
-        sched = self.schedule
-        while True:
-            floor: int | None = None
-            # Only after idle may the counter lag behind now: then raise it first (one more write).
-            # A wrong guess costs a retry, never safety: a slot already in the past is dropped.
-            if state.frontier < now - sched.window:
-                floor = sched.read_ordinal(sched.first_at_or_after(max(now, state.blocked_until)))
-            ordinal, blocked = self._store.next_read(key, floor)
-            state.blocked_until = max(state.blocked_until, blocked)
-            state.frontier = sched.start(sched.read_slot(ordinal + 1))
-            slot = sched.start(sched.read_slot(ordinal))
-            now = self._clock.now()  # a slow commit (a cold channel) may have outlived the slot
-            if slot >= max(now - sched.lateness, state.blocked_until):
-                return slot
-            # Stale (an idle counter met on the fast path) or inside a back-off: unusable, go past it.
-            self.stats.add(wasted=1)
-            state.frontier = 0.0
+        return self.fallback.acquire(key, priority, units)
 
     def _refuse(self, retry_after: float) -> NoReturn:
         self.stats.add(rejected=1)
-        raise RateLimited("the upstream rate budget is spent", retry_after=round(retry_after, 3))
+        # Rounded up: a caller that waits exactly this long finds its unit within its own wait.
+        wait = math.ceil(retry_after * 1000) / 1000
+        raise RateLimited("the upstream rate budget is spent", retry_after=wait)
 
     def observe(self, key: str, status: int, headers: Mapping[str, str]) -> None:
-        """429, or Remaining 0 not explained by our own schedule: every instance waits for Reset."""
+        """429, or Remaining 0 not explained by our own window: every instance waits for Reset."""
         try:
             reset = float(headers.get("X-RateLimit-Reset", ""))
         except ValueError:
@@ -170,30 +285,45 @@ class SlotLimiter:
         now = self._clock.now()
         remaining, limit = headers.get("X-RateLimit-Remaining"), headers.get("X-RateLimit-Limit")
         if status == 429:
-            until = reset if reset > now else now + self.schedule.interval
+            until = reset if reset > now else now + self.schedule.width
         elif remaining == "0" and reset > now and limit != str(self.schedule.budget):
             until = reset
         else:
             return None
         state = self._state(key)
-        sched = self.schedule
         with state.lock:
             if until <= state.blocked_until:
                 return None
             state.blocked_until = until
-        next_slot = sched.first_at_or_after(until)
-        if status != 429 and sched.start(sched.first_at_or_after(now)) >= until:
-            return None  # no slot of the grid starts before Reset anyway
         log.warning("upstream rate limit reported (status %d): backing off until %.3f", status, until)
         self.stats.add(feedback=1)
         try:
-            self._store.block(key, until, sched.read_ordinal(next_slot))
+            self._store.block(key, until)
         except GoogleAPIError as exc:
             log.warning("could not share the upstream back-off (%s)", type(exc).__name__)
 
 
+@dataclass
+class Reservation:
+    """A take prepared for another commit: its writes go in, its write results come back to `settle`."""
+
+    limiter: SlotLimiter
+    state: _KeyState
+    key: str
+    priority: Priority
+    take: Take
+
+    @property
+    def writes(self) -> Sequence[Any]:
+        return self.take.writes
+
+    def settle(self, results: Sequence[Any]) -> Permit | None:
+        """The permit the commit won, or None (the window was full: acquire as usual)."""
+        return self.limiter._settle(self, results)
+
+
 def limiter_from_settings(settings: Settings, db: Any, clock: Clock) -> Limiter:
-    """The limiter `build()` installs: the Firestore slot limiter, or with RATE_LIMIT_MODE=local an
+    """The limiter `build()` installs: the Firestore window limiter, or with RATE_LIMIT_MODE=local an
     in-process window with the whole budget (the naive baseline; an escape hatch for one instance)."""
     config = settings.limiter
     window = float(config.window_seconds)

@@ -18,6 +18,7 @@ from shared.deadline import TRADE_SECONDS, Deadline
 from shared.errors import Conflict, GatewayError, NothingSent
 from shared.firestore import Duplicate
 from shared.limits.order_rate import rate_counter
+from shared.limits.protocol import Permit, prepaid
 from shared.orders.outcomes import Outcome, Outcomes, Ticket, denial_fields, error_fields, replay
 from shared.orders.reconciler import LOOKUP_RESERVE_SECONDS, Reconciler
 from shared.orders.record import KeySource, OrderRecord, OrderState
@@ -109,8 +110,10 @@ class OrderDesk:
             rate_counter(self._audit.db, caller.name, self._clock.now()) if limits and not denial else None
         )
         for _ in range(3):
+            # The send's limiter unit rides in the claim's commit: a duplicate key consumes none.
+            reservation = self._alpaca.reservation() if denial is None else None
             try:
-                count = self._records.claim(record, event, counter)
+                count, permit = self._records.claim(record, event, counter, reservation)
                 break
             except Duplicate:
                 existing = self._repeat(ticket.doc_id, order, deadline)
@@ -121,8 +124,10 @@ class OrderDesk:
         if denial is not None:
             return Outcome(denial.status, {**denial.body(), "request_id": request_id})
         if count is not None and count > min(limits):
+            if permit is not None:
+                permit.release()
             return self._outcomes.denied_late(ticket, subject, min(limits))
-        return self._send(ticket, order, subject, deadline)
+        return self._send(ticket, order, subject, deadline, permit)
 
     def _key(self, order: OrderRequest, header: str | None) -> tuple[str, KeySource]:
         if order.client_order_id:
@@ -136,12 +141,18 @@ class OrderDesk:
         return uuid.uuid4().hex, "generated"
 
     def _send(
-        self, ticket: Ticket, order: OrderRequest, subject: dict[str, Any], deadline: Deadline
+        self,
+        ticket: Ticket,
+        order: OrderRequest,
+        subject: dict[str, Any],
+        deadline: Deadline,
+        permit: Permit | None = None,
     ) -> Outcome:
         payload = order.to_alpaca()
         sent = self._audit.now()
         try:
-            raw = self._alpaca.place_order(payload, deadline=deadline, reserve=LOOKUP_RESERVE_SECONDS)
+            with prepaid(permit):
+                raw = self._alpaca.place_order(payload, deadline=deadline, reserve=LOOKUP_RESERVE_SECONDS)
         except GatewayError as exc:
             if isinstance(exc, NothingSent):
                 # Refused before anything reached Alpaca (limiter, connect failure, 429, no time): free
@@ -154,6 +165,9 @@ class OrderDesk:
             if sent_without_answer(exc):
                 return self._reconciler.look_up(ticket, payload, subject, deadline, 1, exc)
             return self._outcomes.rejected(ticket, subject, exc, attempts=1)
+        finally:
+            if permit is not None:
+                permit.release()  # unspent only if the send never went out
         timings = {"sent_at": sent, "acknowledged_at": self._audit.now()}
         return self._outcomes.submitted(ticket, subject, raw, attempts=1, timings=timings)
 

@@ -11,6 +11,8 @@ from google.cloud import firestore
 from shared.audit import AuditLog, Event
 from shared.errors import Unavailable
 from shared.firestore import ORDERS, READ_RETRY, TIMEOUT_SECONDS, Duplicate, firestore_errors
+from shared.limits.protocol import Permit
+from shared.limits.slots import Reservation
 from shared.orders.record import OrderRecord, OrderState
 
 
@@ -35,22 +37,42 @@ class OrderRecords:
         return f"{doc_id[:32]}-{claim}-{kind.value.replace('.', '-')}"
 
     def claim(
-        self, record: OrderRecord, event: dict[str, Any], counter: tuple[Any, dict[str, Any]] | None = None
-    ) -> int | None:
-        """One commit: create the record and its first event (and bump a counter, whose value is returned).
+        self,
+        record: OrderRecord,
+        event: dict[str, Any],
+        counter: tuple[Any, dict[str, Any]] | None = None,
+        reservation: Reservation | None = None,
+    ) -> tuple[int | None, Permit | None]:
+        """One commit: create the record and its first event, bump a counter (its value is returned) and
+        take the limiter's unit for the send (its permit is returned, None if the window was full).
 
-        Raises Duplicate when the key is taken: the whole commit fails, the counter included.
+        Raises Duplicate when the key is taken: the whole commit fails, counter and unit included.
         """
         batch = self._db.batch()
         batch.create(self._ref(record.order), {**record.stored(), "created_at": firestore.SERVER_TIMESTAMP})
         batch.create(self._audit.ref(self.event_id(record.order, record.claim, Event(event["type"]))), event)
         if counter is not None:
             batch.set(counter[0], counter[1], merge=True)
-        with firestore_errors():
-            results = batch.commit(retry=None, timeout=TIMEOUT_SECONDS)
+        if reservation is None:
+            with firestore_errors():
+                results = list(batch.commit(retry=None, timeout=TIMEOUT_SECONDS))
+            permit = None
+        else:
+            # The limiter's transform-only writes join this commit through the client's raw commit (the
+            # public batch cannot carry them); tests/unit/test_firestore_client.py pins what it uses.
+            ours = list(batch._write_pbs)
+            with firestore_errors():
+                response = self._db._firestore_api.commit(
+                    request={"database": self._db._database_string, "writes": [*ours, *reservation.writes]},
+                    metadata=self._db._rpc_metadata,
+                    retry=None,
+                    timeout=TIMEOUT_SECONDS,
+                )
+            everything = list(response.write_results)
+            results, permit = everything[: len(ours)], reservation.settle(everything[len(ours) :])
         if counter is None:
-            return None
-        return int(results[-1].transform_results[0].integer_value)
+            return None, permit
+        return int(results[-1].transform_results[0].integer_value), permit
 
     def get(self, doc_id: str) -> OrderRecord | None:
         with firestore_errors():

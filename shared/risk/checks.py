@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any, Protocol
 
 from shared.alpaca.client import AlpacaClient
 from shared.deadline import Deadline
 from shared.errors import Forbidden, NotFound, Unavailable
-from shared.limits.protocol import Priority
+from shared.limits.protocol import Priority, prepaid
 from shared.orders.request import OrderRequest, OrderType
 from shared.risk.settings import RiskSettings, TradingState
 
@@ -56,10 +58,18 @@ class RiskChecks:
         reducing = settings.trading_state == TradingState.REDUCING
         valued = settings.max_order_notional is not None or settings.max_position_notional is not None
         position = Decimal(0)
-        if reducing or outside or settings.max_position_notional is not None:
+        price: Decimal | None = None
+        needs_position = reducing or outside or settings.max_position_notional is not None
+        both = getattr(self._market, "position_and_price", None)
+        if needs_position and valued and _quoted(order) and both is not None:
+            # Both upstream reads are needed: one acquisition, sent side by side.
+            crypto = order.asset_class == "crypto"
+            position, price = both(symbol, order.asset_symbol, order.side.value, deadline, crypto)
+        elif needs_position:
             position = self._market.position_qty(symbol, deadline)
         needs_price = valued or (order.notional is not None and position)
-        price = self._price(order, symbol, deadline) if needs_price else None
+        if needs_price and price is None:
+            price = self._price(order, symbol, deadline)
         qty = order.qty if order.qty is not None else _qty_of(order.notional, price)
         reduces = _reduces(order.side.value, qty, position)
 
@@ -102,6 +112,12 @@ class RiskChecks:
         return self._market.price(order.asset_symbol, order.side.value, deadline, crypto)
 
 
+def _quoted(order: OrderRequest) -> bool:
+    """Whether valuing the order needs the quote (limit and stop orders are valued at their price)."""
+    priced = order.type in (OrderType.LIMIT, OrderType.STOP_LIMIT) and order.limit_price is not None
+    return not priced and not (order.type == OrderType.STOP and order.stop_price is not None)
+
+
 def _qty_of(notional: Decimal | None, price: Decimal | None) -> Decimal | None:
     if notional is None or not price:
         return None
@@ -127,6 +143,24 @@ class AlpacaMarket:
     def __init__(self, alpaca: AlpacaClient) -> None:
         self._alpaca = alpaca
         self._priority = Priority.TRADE
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="risk-read")
+
+    def position_and_price(
+        self, symbol: str, quote_symbol: str, side: str, deadline: Deadline | None, crypto: bool
+    ) -> tuple[Decimal, Decimal]:
+        """The position and the quote read in parallel, on two units of one limiter acquisition."""
+        permit = self._alpaca.permit(2, self._priority)
+        try:
+            with prepaid(permit):
+                position = self._pool.submit(
+                    contextvars.copy_context().run, self.position_qty, symbol, deadline
+                )
+                price = self._pool.submit(
+                    contextvars.copy_context().run, self.price, quote_symbol, side, deadline, crypto
+                )
+                return position.result(), price.result()
+        finally:
+            permit.release()
 
     def position_qty(self, symbol: str, deadline: Deadline | None = None) -> Decimal:
         try:

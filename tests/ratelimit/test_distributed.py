@@ -114,3 +114,57 @@ def place_orders_while_reads_saturate(sandbox_url: str, env: dict[str, str], sto
         except GatewayError as exc:  # the broker's own verdict: the slot was had, which is the point
             statuses.append(exc.status)
     return statuses
+
+
+BURST_ENV = {**LIMITER_ENV, "RATE_LIMIT_GUARD_SECONDS": "0.3"}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(150)
+def test_a_burst_of_orders_after_idle_takes_the_whole_budget_at_once_and_no_more(
+    firestore_emulator: str,
+) -> None:
+    """Three processes, idle window, then LIMIT concurrent orders: all placed within the trade wait;
+    10 more right after: each 429 with Retry-After; upstream: no 429, no window over the limit."""
+    sandbox = start_sandbox(rate_limit=LIMIT, rate_window=WINDOW)
+    env = gateway_env(sandbox.url, firestore_emulator, f"burst-{uuid.uuid4().hex[:10]}", **BURST_ENV)
+    functions: list[Service] = []
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            functions = list(pool.map(lambda _: start_function("place_order", env), range(3)))
+        for n, service in enumerate(functions):  # build each gateway and cache the asset
+            assert post_order(service.url, f"warm-{n}")[0] == 200
+        time.sleep(WINDOW + 1.0)  # an idle window
+        first = burst(functions, "a", LIMIT)
+        second = burst(functions, "b", 10)
+        stats = httpx.get(f"{sandbox.url}/_sandbox/stats", timeout=10).json()["keys"][SANDBOX_KEY]
+    finally:
+        for service in [*functions, sandbox]:
+            service.stop()
+    assert [status for status, _, _ in first] == [200] * LIMIT, first
+    assert max(seconds for _, _, seconds in first) <= 2.0 + 1.0  # the trade wait, and slack for 2 cores
+    assert [status for status, _, _ in second] == [429] * 10, second
+    assert all(retry_after is not None and float(retry_after) > 0 for _, retry_after, _ in second)
+    assert stats["rate_limited"] == 0
+    assert stats["max_in_window"] <= LIMIT
+
+
+def post_order(url: str, key: str) -> tuple[int, str | None, float]:
+    began = time.time()
+    reply = httpx.post(
+        url,
+        json={**ORDER, "client_order_id": key},
+        headers={"Authorization": f"Bearer {DEV_TOKEN}"},
+        timeout=30,
+    )
+    return reply.status_code, reply.headers.get("Retry-After"), time.time() - began
+
+
+def burst(functions: list[Service], tag: str, count: int) -> list[tuple[int, str | None, float]]:
+    """`count` orders at once, spread over the processes."""
+    with ThreadPoolExecutor(count) as pool:
+        return list(
+            pool.map(
+                lambda n: post_order(functions[n % len(functions)].url, f"burst-{tag}-{n}"), range(count)
+            )
+        )

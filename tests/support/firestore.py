@@ -1,7 +1,9 @@
-"""A real Firestore client that cannot reach any server, and the fixture that hands one to a test."""
+"""A real Firestore client that cannot reach any server, the fixture that hands one to a test, and a count of
+the RPCs a client makes, taken at the client."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from typing import Any
 
@@ -24,3 +26,59 @@ def unreachable_client(project: str) -> Any:
 def dead_firestore() -> Any:
     """A Firestore client on a fresh project id whose every call fails: Firestore is down."""
     return unreachable_client(f"dead-{uuid.uuid4().hex[:12]}")
+
+
+class RpcCount:
+    """Firestore RPCs by method, and documents written by commits, as seen at the client."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, int] = {}
+        self.documents_written = 0
+        self.written_by_path: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def record(self, method: str, request: Any) -> None:
+        with self._lock:
+            self.calls[method] = self.calls.get(method, 0) + 1
+            if method == "commit":
+                writes = request["writes"] if isinstance(request, dict) else request.writes
+                for write in writes:
+                    name = write.update.name or write.delete
+                    self.documents_written += 1
+                    path = name.split("/documents/", 1)[-1]
+                    self.written_by_path[path] = self.written_by_path.get(path, 0) + 1
+
+    @property
+    def round_trips(self) -> int:
+        return sum(self.calls.values())
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls, self.documents_written, self.written_by_path = {}, 0, {}
+
+
+class _CountingApi:
+    """Stands in for the client's gRPC API object and counts each call before passing it on."""
+
+    def __init__(self, inner: Any, count: RpcCount) -> None:
+        self._inner = inner
+        self._count = count
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._inner, name)
+        if not callable(target) or name.startswith("_"):
+            return target
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            request = kwargs.get("request", args[0] if args else None)
+            self._count.record(name, request)
+            return target(*args, **kwargs)
+
+        return call
+
+
+def counting(client: Any) -> RpcCount:
+    """Count every RPC `client` makes from now on (documents written by commits too), at the client."""
+    count = RpcCount()
+    client._firestore_api_internal = _CountingApi(client._firestore_api, count)
+    return count

@@ -1,4 +1,5 @@
-"""The Firestore client internals the slot limiter commits through (shared/limits/slot_store.py), pinned.
+"""The Firestore client internals the limiter and the order claim commit through (shared/limits/slot_store.py,
+shared/orders/store.py), pinned.
 
 The limiter sends its field transforms with one raw commit, on private attributes of google-cloud-firestore:
 these tests fail first when an upgrade moves them, so the pin in requirements.txt moves with a check."""
@@ -78,3 +79,17 @@ def test_write_and_commit_types_take_the_fields_the_limiter_uses() -> None:
     response = firestore_pb.CommitResponse(write_results=[result])
     value = response.write_results[0].transform_results[0]
     assert "integer_value" in value and value.integer_value == 7
+
+
+def test_write_batch_keeps_its_write_protos_for_the_claim(client: Any) -> None:
+    """The order claim sends a batch's writes with the limiter's in one raw commit: `_write_pbs`."""
+    batch = client.batch()
+    batch.create(client.collection("orders").document("o"), {"state": "pending"})
+    (write,) = batch._write_pbs
+    assert write.update.name.endswith("/documents/orders/o")
+
+
+def test_client_api_object_can_be_wrapped_to_count_calls(client: Any) -> None:
+    """tests/support/firestore.counting replaces `_firestore_api_internal`, which `_firestore_api` returns."""
+    api = client._firestore_api
+    assert client._firestore_api_internal is api
