@@ -5,22 +5,22 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, expect
 
 from tests.dashboard.conftest import SYMBOL, Phone, Stack, sign_in
 
 
-def eventually(check: object, timeout_s: float = 15.0) -> None:
+def eventually(check: Callable[[], bool], timeout_s: float = 15.0) -> None:
     end = time.monotonic() + timeout_s
-    while not check():  # type: ignore[operator]
+    while not check():
         assert time.monotonic() < end, "the condition did not hold in time"
         time.sleep(0.2)
 
 
-def cancel_button(phone: Phone, stack: Stack, order_id: str) -> object:
+def cancel_button(phone: Phone, stack: Stack, order_id: str) -> Locator:
     sign_in(phone, stack)
     button = phone.page.locator(f"[data-testid=orders] li[data-order-id='{order_id}'] [data-action=cancel]")
     expect(button).to_be_enabled()
@@ -40,7 +40,7 @@ def test_cancel_cancels_that_order_upstream_with_an_idempotency_key(phone: Phone
     phone.page.on(
         "request", lambda r: keys.append(r.headers.get("idempotency-key")) if r.method == "DELETE" else None
     )
-    cancel_button(phone, stack, order_id).click()  # type: ignore[attr-defined]
+    cancel_button(phone, stack, order_id).click()
     eventually(lambda: stack.order_status(order_id) == "canceled")
     expect(phone.page.locator(f"[data-testid=orders] li[data-order-id='{order_id}']")).to_have_count(0)
     assert len(keys) == 1 and keys[0] and uuid.UUID(keys[0])
@@ -48,10 +48,10 @@ def test_cancel_cancels_that_order_upstream_with_an_idempotency_key(phone: Phone
 
 def test_a_double_tap_on_cancel_sends_one_cancel(phone: Phone, stack: Stack) -> None:
     order_id = stack.place_resting_order()
-    cancel_button(phone, stack, order_id).dblclick()  # type: ignore[attr-defined]
+    cancel_button(phone, stack, order_id).dblclick()
     eventually(lambda: stack.order_status(order_id) == "canceled")
     phone.page.wait_for_timeout(1500)  # room for a second request, had one been sent
-    assert [url for url in phone.api_requests("DELETE")] == [f"{stack.api}/orders/{order_id}"]
+    assert phone.api_requests("DELETE") == [f"{stack.api}/orders/{order_id}"]
     assert stack.cancel_requests(order_id) == 1
 
 
@@ -73,7 +73,7 @@ def test_a_declined_confirmation_changes_nothing(phone: Phone, stack: Stack) -> 
     order_id = stack.place_resting_order()
     button = cancel_button(phone, stack, order_id)
     phone.confirm = False
-    button.click()  # type: ignore[attr-defined]
+    button.click()
     phone.page.wait_for_timeout(1000)
     assert phone.api_requests("DELETE") == []
     assert stack.order_status(order_id) != "canceled"
