@@ -4,14 +4,14 @@ PIP     := .venv/bin/pip
 STAMP   := .venv/.installed
 LEGACY  := .venv-legacy/.installed
 
-.PHONY: setup run test lint bench openapi clean bootstrap deploy need-project
+.PHONY: setup run test lint bench openapi dashboard clean bootstrap deploy need-project
 
 setup: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv .venv
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -r requirements-dev.txt
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(PIP) install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
 $(LEGACY): requirements-legacy.txt
@@ -35,6 +35,10 @@ bench: setup
 
 openapi: setup
 	$(PY) -m functions.openapi > openapi.json
+
+# dashboard/ -> functions/dashboard_assets/, the copy the `dashboard` function serves (tests/dashboard checks it).
+dashboard: setup
+	$(PY) -m dashboard.build
 
 # Google Cloud (README, Deploying to Google Cloud): `make bootstrap PROJECT=p` once, then `make deploy PROJECT=p`.
 # DRY_RUN=1 prints every command instead; secret versions: ALPACA_API_KEY_VERSION=2 and the like.

@@ -6,6 +6,7 @@ from functions._http import route_errors_as_json
 from functions.account import get_account, get_clock, get_config
 from functions.analytics import get_analytics, list_fills
 from functions.audit import list_audit
+from functions.dashboard import dashboard
 from functions.eod import flatten_now, get_eod_run, list_snapshots
 from functions.events import notify_on_audit
 from functions.jobs import flatten_positions, snapshot_positions
@@ -24,6 +25,7 @@ from shared import logs
 __all__ = [
     "cancel_order",
     "close_position",
+    "dashboard",
     "flatten_now",
     "flatten_positions",
     "get_account",

@@ -1,5 +1,5 @@
-"""ROUTES (API), JOBS (scheduled) and TRIGGERS (Firestore events): one source for the local server, the
-OpenAPI document, the API Gateway config and the deploy generator."""
+"""ROUTES (API), JOBS (scheduled), TRIGGERS (Firestore events) and PAGES (the dashboard): one source for the
+local server, the OpenAPI document, the API Gateway config and the deploy generator."""
 
 from __future__ import annotations
 
@@ -312,6 +312,26 @@ TRIGGERS: tuple[Trigger, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Page:
+    """A public web page outside BASE_PATH: its function serves `path`, `path/` and each of its files
+    at `path/<name>`; no credential is needed to load it (its API calls carry the user's token)."""
+
+    entry_point: str
+    path: str
+    summary: str
+
+    @property
+    def paths(self) -> tuple[str, str, str]:
+        """The paths API Gateway routes to it: the page without and with its slash, one file below it."""
+        return (self.path, f"{self.path}/", f"{self.path}/{{asset}}")
+
+
+PAGES: tuple[Page, ...] = (
+    Page("dashboard", "/app", "The phone dashboard: book, cancel, kill switch, flatten (dashboard/)"),
+)
+
+
 def route_for(entry_point: str) -> Route:
     return _one(ROUTES, entry_point, "ROUTES")
 
@@ -326,10 +346,10 @@ def trigger_for(entry_point: str) -> Trigger:
 
 def entry_points() -> list[str]:
     """Every entry point the deploy index must export."""
-    return sorted(e.entry_point for table in (ROUTES, JOBS, TRIGGERS) for e in table)
+    return sorted(e.entry_point for table in (ROUTES, JOBS, TRIGGERS, PAGES) for e in table)
 
 
-T = TypeVar("T", Route, Job, Trigger)
+T = TypeVar("T", Route, Job, Trigger, Page)
 
 
 def _one(table: tuple[T, ...], entry_point: str, name: str) -> T:

@@ -1,4 +1,5 @@
-"""Every function's `gcloud functions deploy`, generated from ROUTES, JOBS and TRIGGERS, with its invoker.
+"""Every function's `gcloud functions deploy`, generated from ROUTES, JOBS, TRIGGERS and PAGES, with its
+invoker.
 
 `python -m infra.deploy --project P [--dry-run] [--only NAME] [--force]`. A function whose upload and
 command are unchanged (the `deploy-hash` label) is not redeployed."""
@@ -15,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from functions.routes import JOBS, ROUTES, TRIGGERS, Job, Route, Trigger
+from functions.routes import JOBS, PAGES, ROUTES, TRIGGERS, Job, Page, Route, Trigger
 from infra.commands import Gcloud, Shell
 from infra.project import (
     FIRESTORE_DATABASE,
@@ -31,7 +32,7 @@ from shared.auth.callers import Scope
 ROOT = Path(__file__).resolve().parent.parent
 HASH_LABEL = "deploy-hash"
 WARM = frozenset({"place_order"})  # the order path: TradingView gives up after about 3 s
-Entry = Route | Job | Trigger
+Entry = Route | Job | Trigger | Page
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,17 @@ EVENT = replace(
     reason="small event bursts; Eventarc retries a failure",
 )
 
+PAGE = replace(
+    READ,
+    memory="256Mi",
+    max_instances=2,
+    reason="static files from memory, revalidated by ETag: small, 16 at a time, scale to zero",
+)
+
 
 def sizing(entry: Entry) -> Sizing:
+    if isinstance(entry, Page):
+        return PAGE
     if isinstance(entry, Job):
         return JOB
     if isinstance(entry, Trigger):
@@ -111,13 +121,17 @@ class Deployment:
 
 
 def table_entries(
-    routes: Sequence[Route] = ROUTES, jobs: Sequence[Job] = JOBS, triggers: Sequence[Trigger] = TRIGGERS
+    routes: Sequence[Route] = ROUTES,
+    jobs: Sequence[Job] = JOBS,
+    triggers: Sequence[Trigger] = TRIGGERS,
+    pages: Sequence[Page] = PAGES,
 ) -> list[Entry]:
-    return [*routes, *jobs, *triggers]
+    return [*routes, *jobs, *triggers, *pages]
 
 
 def kind_of(entry: Entry) -> str:
-    return "route" if isinstance(entry, Route) else "job" if isinstance(entry, Job) else "trigger"
+    kinds: dict[type, str] = {Route: "route", Job: "job", Trigger: "trigger", Page: "page"}
+    return kinds[type(entry)]
 
 
 def plan(settings: Settings, entries: Sequence[Entry] | None = None) -> list[Deployment]:
@@ -145,6 +159,9 @@ def deployment(settings: Settings, entry: Entry, fleet_instances: int) -> Deploy
         env["BEHIND_API_GATEWAY"] = "true"
     else:
         secrets.pop("GATEWAY_CALLERS")  # only HTTP routes authenticate registry callers
+    if isinstance(entry, Page):
+        secrets.clear()  # a page serves files: it holds no key, no registry
+        env.pop("ALPACA_BASE_URL")
     args = [
         name,
         "--gen2",
@@ -162,10 +179,11 @@ def deployment(settings: Settings, entry: Entry, fleet_instances: int) -> Deploy
         f"--min-instances={size.min_instances}",
         f"--max-instances={size.max_instances}",
         "--set-env-vars=" + ",".join(f"{k}={v}" for k, v in env.items()),
-        "--set-secrets=" + ",".join(f"{k}={v}" for k, v in secrets.items()),
+        "--set-secrets=" + ",".join(f"{k}={v}" for k, v in secrets.items()) if secrets else "--clear-secrets",
         *trigger_args(project, entry),
     ]
-    role = {"route": "gateway", "job": "scheduler", "trigger": "events"}[kind_of(entry)]
+    # API Gateway calls the routes and the page (at /app/ beside /api/alpaca on one origin).
+    role = {"route": "gateway", "page": "gateway", "job": "scheduler", "trigger": "events"}[kind_of(entry)]
     return Deployment(name, kind_of(entry), size, Gcloud(("functions", "deploy"), tuple(args)), role)
 
 

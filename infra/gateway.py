@@ -1,7 +1,9 @@
-"""The API Gateway config (OpenAPI 2.0) generated from ROUTES, and the commands that roll it out.
+"""The API Gateway config (OpenAPI 2.0) generated from ROUTES and PAGES, and the commands that roll it out.
 
 Every route is served under /api/alpaca by its own function; the path is appended to the function's
-URL, so a signature over the public path still holds. `python -m infra.gateway --project P [--dry-run]`."""
+URL, so a signature over the public path still holds. The dashboard's page is served at /app/ by its
+function on the same origin, so the page's API calls are same-origin.
+`python -m infra.gateway --project P [--dry-run]`."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from functions.routes import BASE_PATH, ROUTES, Route
+from functions.routes import BASE_PATH, PAGES, ROUTES, Page, Route
 from infra.commands import Gcloud, Shell
 from infra.project import API_ID, GATEWAY_ID, REGION, Project
 
@@ -24,10 +26,10 @@ CONFIG_PREFIX = "alpaca"
 BACKEND_DEADLINE_S = 30.0  # the functions' own timeout
 
 
-def backend(project: Project, route: Route) -> dict[str, Any]:
+def backend(project: Project, entry: Route | Page) -> dict[str, Any]:
     """Where API Gateway sends the route: its function, called with the gateway's ID token for that
     function's URL; the caller's own Authorization arrives as X-Forwarded-Authorization."""
-    url = project.function_url(route.entry_point)
+    url = project.function_url(entry.entry_point)
     return {
         "address": url,
         "path_translation": "APPEND_PATH_TO_ADDRESS",
@@ -52,7 +54,29 @@ def operation(project: Project, route: Route) -> dict[str, Any]:
     return op
 
 
-def document(project: Project, routes: Sequence[Route] = ROUTES) -> dict[str, Any]:
+def page_operations(project: Project, page: Page) -> dict[str, dict[str, Any]]:
+    """GET of the page and of each file below it (the function answers only the names it knows)."""
+    operations: dict[str, dict[str, Any]] = {}
+    for number, path in enumerate(page.paths):
+        op: dict[str, Any] = {
+            "operationId": f"{page.entry_point}_{number}" if number else page.entry_point,
+            "summary": page.summary,
+            "x-google-backend": backend(project, page),
+            "produces": ["text/html", "*/*"],
+            "responses": {
+                "200": {"description": "the page or one of its files"},
+                "default": {"description": "error"},
+            },
+        }
+        if "{asset}" in path:
+            op["parameters"] = [{"name": "asset", "in": "path", "required": True, "type": "string"}]
+        operations[path] = {"get": op}
+    return operations
+
+
+def document(
+    project: Project, routes: Sequence[Route] = ROUTES, pages: Sequence[Page] = PAGES
+) -> dict[str, Any]:
     """The OpenAPI 2.0 document: one operation per route, plus a CORS preflight per path, answered by
     the path's first function (API Gateway passes OPTIONS on only when it is declared). That function's
     preflight names its own method; a path with two methods needs it to name both."""
@@ -66,6 +90,8 @@ def document(project: Project, routes: Sequence[Route] = ROUTES) -> dict[str, An
         preflight["operationId"] = f"{first.entry_point}_preflight"
         preflight["summary"] = "CORS preflight"
         item["options"] = preflight
+    for page in pages:  # same-origin pages need no preflight
+        paths.update(page_operations(project, page))
     return {
         "swagger": "2.0",
         "info": {"title": "Execution Engine", "version": "1.0.0"},

@@ -25,7 +25,7 @@ from functions._http import (
     route_errors_as_json,
 )
 from functions.openapi import document
-from functions.routes import BASE_PATH, JOBS, ROUTES, TRIGGERS, Route
+from functions.routes import BASE_PATH, JOBS, PAGES, ROUTES, TRIGGERS, Route
 from shared import logs
 from shared.app import gateway
 from shared.errors import GatewayError, MethodNotAllowed, NotFound
@@ -70,6 +70,13 @@ def dispatch(path: str) -> flask.Response:
     return response
 
 
+def _page_view(function: EntryPoint) -> Callable[..., flask.Response]:
+    def view(**_: str) -> flask.Response:
+        return function(flask.request)
+
+    return view
+
+
 def create_app() -> flask.Flask:
     app = flask.Flask("execution_engine_local")
     app.url_map.strict_slashes = False
@@ -85,6 +92,12 @@ def create_app() -> flask.Flask:
     @app.route(f"{BASE_PATH}/<path:rest>", methods=methods)
     def api(rest: str) -> flask.Response:
         return dispatch(flask.request.path)
+
+    for page in PAGES:  # the dashboard at /app/, through its own entry point as in the cloud
+        view = _page_view(_entry(page.entry_point))
+        app.add_url_rule(page.path, page.entry_point, view, methods=methods)
+        app.add_url_rule(f"{page.path}/", f"{page.entry_point}_index", view, methods=methods)
+        app.add_url_rule(f"{page.path}/<path:rest>", f"{page.entry_point}_files", view, methods=methods)
 
     @app.route("/jobs/<name>", methods=["POST"])
     def job(name: str) -> flask.Response:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import main
-from functions.routes import JOBS, ROUTES, TRIGGERS, entry_points
+from functions.routes import JOBS, PAGES, ROUTES, TRIGGERS, entry_points
 from infra import deploy
 from infra.project import SECRETS
 from tests.deploy.conftest import (
@@ -32,7 +32,7 @@ def by_name() -> dict[str, deploy.Deployment]:
 def test_every_entry_point_has_one_deploy_command_and_one_table_entry_and_back() -> None:
     items = deploy.plan(deploy.Settings(PROJECT, VERSIONS))
     names = [item.name for item in items]
-    table = [e.entry_point for t in (ROUTES, JOBS, TRIGGERS) for e in t]
+    table = [e.entry_point for t in (ROUTES, JOBS, TRIGGERS, PAGES) for e in t]
     assert sorted(names) == sorted(set(names)) == sorted(table) == entry_points()
     assert sorted(main.__all__) == sorted(names)
     for item in items:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openapi_spec_validator import OpenAPIV2SpecValidator, validate
 
-from functions.routes import BASE_PATH, ROUTES, Route
+from functions.routes import BASE_PATH, PAGES, ROUTES, Route
 from infra import gateway
 from shared.auth.callers import Scope
 from tests.deploy.conftest import PROJECT, Recorder, recording_shell
@@ -42,7 +42,12 @@ def test_every_route_is_served_under_the_base_path_with_its_method_and_function(
         }
         declared = [(p["name"], p["in"], p["required"]) for p in op.get("parameters", [])]
         assert declared == [(name, "path", True) for name in route.params]
-    operations = {(path, method) for path, item in paths.items() for method in item if method != "options"}
+    operations = {
+        (path, method)
+        for path, item in paths.items()
+        for method in item
+        if method != "options" and path.startswith(BASE_PATH)
+    }
     assert operations == {(BASE_PATH + r.path, r.method.lower()) for r in ROUTES}
 
 
@@ -50,6 +55,8 @@ def test_every_path_answers_cors_preflights_through_one_of_its_functions(doc: di
     paths = doc["paths"]
     assert isinstance(paths, dict)
     for path, item in paths.items():
+        if not path.startswith(BASE_PATH):
+            continue  # a page's own calls are same-origin: no preflight
         address = item["options"]["x-google-backend"]["address"]
         assert address in {item[m]["x-google-backend"]["address"] for m in item if m != "options"}, path
 
@@ -96,3 +103,17 @@ def test_an_unchanged_config_changes_nothing(recorder: Recorder, tmp_path: Path)
     shell, _ = recording_shell(recorder)
     gateway.rollout(shell, PROJECT, doc, tmp_path / "gateway.json")
     assert [c for c in recorder.calls if "describe" not in c] == []
+
+
+def test_the_dashboard_is_served_at_app_by_its_own_function_and_nothing_else_outside_the_api(
+    doc: dict[str, object],
+) -> None:
+    paths = doc["paths"]
+    assert isinstance(paths, dict)
+    outside = {path for path in paths if not path.startswith(BASE_PATH)}
+    assert outside == {path for page in PAGES for path in page.paths} == {"/app", "/app/", "/app/{asset}"}
+    for path in outside:
+        assert list(paths[path]) == ["get"]
+        backend = paths[path]["get"]["x-google-backend"]
+        assert backend["address"] == PROJECT.function_url("dashboard")
+        assert backend["path_translation"] == "APPEND_PATH_TO_ADDRESS"
