@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -15,7 +16,7 @@ from shared.alpaca.assets import Assets
 from shared.alpaca.client import AlpacaClient
 from shared.alpaca.credentials import AlpacaCredentials
 from shared.analytics.report import Analytics
-from shared.audit import AuditLog
+from shared.audit import AuditLog, Event
 from shared.auth.authenticator import Authenticator
 from shared.auth.callers import Caller, CallerRegistry, RegistryParser, dev_caller
 from shared.auth.oidc import CertCache, OidcVerifier
@@ -93,6 +94,13 @@ def _oidc(settings: Settings, http: httpx.Client, clock: Clock) -> OidcVerifier:
     return OidcVerifier(settings.oidc_audience, frozenset(settings.scheduler_service_accounts), certs)
 
 
+def _backoff_notice(audit: AuditLog, key: str, until: float, status: int) -> None:
+    """One `limiter.backoff` event per key and reset time, however many instances notice it."""
+    reset = datetime.fromtimestamp(until, UTC)
+    event_id = f"limiter-backoff-{key}-{int(until)}"
+    audit.record_once(event_id, Event.LIMITER_BACKOFF, "limiter", key=key, until=reset, status=status)
+
+
 def firestore_client(settings: Settings) -> Any:
     from google.cloud import firestore
 
@@ -121,7 +129,8 @@ def wire(
         secret_reader or SecretManagerReader.from_settings(settings), clock, settings.secrets_ttl_seconds
     )
     credentials = AlpacaCredentials(settings, secrets)
-    limiter = limiter or limiter_from_settings(settings, db, clock)
+    audit = AuditLog(db, clock)
+    limiter = limiter or limiter_from_settings(settings, db, clock, partial(_backoff_notice, audit))
     http = http or http_client(settings)
     alpaca = AlpacaClient(
         http,
@@ -131,7 +140,6 @@ def wire(
         limiter=limiter,
         clock=clock,
     )
-    audit = AuditLog(db, clock)
     risk = RiskStore(audit, clock)
     checks = RiskChecks(AlpacaMarket(alpaca))
     records = OrderRecords(audit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -10,7 +11,10 @@ from google.cloud import firestore
 from pydantic import BaseModel
 
 from shared.clock import Clock
-from shared.firestore import AUDIT, READ_RETRY, TIMEOUT_SECONDS, as_json, firestore_errors
+from shared.errors import GatewayError
+from shared.firestore import AUDIT, READ_RETRY, TIMEOUT_SECONDS, Duplicate, as_json, firestore_errors
+
+log = logging.getLogger("execution_engine")
 
 LIST_DEFAULT = 100
 LIST_MAX = 1000
@@ -39,6 +43,7 @@ class Event(StrEnum):
     EOD_FLATTEN_STARTED = "eod.flatten_started"
     EOD_LIQUIDATION = "eod.liquidation"
     EOD_FLATTEN = "eod.flatten"
+    LIMITER_BACKOFF = "limiter.backoff"  # the broker said its budget is spent; one per key and reset
 
 
 class AuditPage(BaseModel):
@@ -78,6 +83,21 @@ class AuditLog:
             self.ref().create(
                 self.event(kind, caller, request_id, **data), retry=None, timeout=TIMEOUT_SECONDS
             )
+
+    def record_once(self, event_id: str, kind: Event, caller: str, **data: Any) -> bool:
+        """Create the event under a derived id unless it exists (instances noticing one thing write it
+        once). Never raises: for notices that must not fail what they describe; True if written."""
+        try:
+            with firestore_errors():
+                self.ref(event_id).create(
+                    self.event(kind, caller, **data), retry=None, timeout=TIMEOUT_SECONDS
+                )
+        except Duplicate:
+            return False
+        except GatewayError as exc:
+            log.warning("audit notice %s not written (%s)", kind.value, exc.reason)
+            return False
+        return True
 
     def events(self, since: datetime | None, limit: int = LIST_DEFAULT) -> AuditPage:
         """Events in server-time order from `since` (inclusive), at most `limit`."""

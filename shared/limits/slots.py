@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -29,6 +29,8 @@ from shared.limits.schedule import Schedule, View
 from shared.limits.slot_store import SlotStore, Take, Taken
 
 log = logging.getLogger("execution_engine.ratelimit")
+# Told (key fingerprint, back off until, status) when this instance first learns of a broker back-off.
+BackoffNotice = Callable[[str, float, int], None]
 
 DEGRADED_SECONDS = 5.0  # after a Firestore failure, how long to stay on the local share
 ATTEMPTS = 4
@@ -47,9 +49,17 @@ class SlotLimiter:
     """The distributed limiter; falls back to a per-instance share when Firestore cannot be reached."""
 
     def __init__(
-        self, db: Any, schedule: Schedule, clock: Clock, *, fallback: LocalLimiter, timeout: float = 1.5
+        self,
+        db: Any,
+        schedule: Schedule,
+        clock: Clock,
+        *,
+        fallback: LocalLimiter,
+        timeout: float = 1.5,
+        on_backoff: BackoffNotice | None = None,
     ) -> None:
         self.schedule = schedule
+        self._on_backoff = on_backoff
         self.stats = LimiterStats()
         self.fallback = fallback
         self._store = SlotStore(db, schedule, self.stats, timeout)
@@ -297,6 +307,8 @@ class SlotLimiter:
             state.blocked_until = until
         log.warning("upstream rate limit reported (status %d): backing off until %.3f", status, until)
         self.stats.add(feedback=1)
+        if self._on_backoff is not None:
+            self._on_backoff(key, until, status)
         try:
             self._store.block(key, until)
         except GoogleAPIError as exc:
@@ -322,7 +334,9 @@ class Reservation:
         return self.limiter._settle(self, results)
 
 
-def limiter_from_settings(settings: Settings, db: Any, clock: Clock) -> Limiter:
+def limiter_from_settings(
+    settings: Settings, db: Any, clock: Clock, on_backoff: BackoffNotice | None = None
+) -> Limiter:
     """The limiter `build()` installs: the Firestore window limiter, or with RATE_LIMIT_MODE=local an
     in-process window with the whole budget (the naive baseline; an escape hatch for one instance)."""
     config = settings.limiter
@@ -340,4 +354,5 @@ def limiter_from_settings(settings: Settings, db: Any, clock: Clock) -> Limiter:
         trade_wait=trade_wait,
     )
     schedule = Schedule(config.per_minute, window, guard, read_wait, trade_wait)
-    return SlotLimiter(db, schedule, clock, fallback=share, timeout=float(config.store_timeout_seconds))
+    timeout = float(config.store_timeout_seconds)
+    return SlotLimiter(db, schedule, clock, fallback=share, timeout=timeout, on_backoff=on_backoff)

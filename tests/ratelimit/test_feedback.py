@@ -43,3 +43,22 @@ def test_sandbox_429_with_reset_stops_every_instance_until_reset(
     other.alpaca.clock()
     assert upstream_requests(sandbox) == before + 1
     assert sandbox.stats()["keys"][sandbox.key]["rate_limited"] == 0
+
+
+@pytest.mark.timeout(60)
+def test_a_broker_back_off_is_one_audit_event_for_the_notifications(
+    sandbox: Any, firestore_emulator: str
+) -> None:
+    """The 429 becomes one `limiter.backoff` event (what notification targets subscribe to), naming the
+    key only by its fingerprint."""
+    from google.cloud import firestore
+
+    project = f"feedback-{uuid.uuid4().hex[:10]}"
+    first = gateway_on(sandbox, firestore_emulator, project)
+    sandbox.fault(method="POST", path="/v2/orders", status=429, reset_after_seconds=3, count=1)
+    order = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market", "time_in_force": "day"}
+    with pytest.raises(RateLimited):
+        first.alpaca.place_order(order)
+    events = [d.to_dict() for d in firestore.Client(project=project).collection("audit").stream()]
+    (event,) = [e for e in events if e["type"] == "limiter.backoff"]
+    assert event["status"] == 429 and event["key"] != sandbox.key and sandbox.key not in str(event)
