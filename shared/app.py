@@ -25,6 +25,7 @@ from shared.auth.signatures import ReplayGuard, SignatureCheck
 from shared.clock import Clock, SystemClock
 from shared.config import Settings
 from shared.eod.flatten import Flattener
+from shared.eod.procedure import Procedure
 from shared.eod.runs import Runs
 from shared.eod.snapshot import Snapshots
 from shared.limits.protocol import Limiter
@@ -156,7 +157,9 @@ def wire(
         authorization_is_platform=settings.behind_api_gateway,
         local_developer=settings.local_developer,
     )
-    flatten = Flattener(alpaca, exits, risk, Runs(db, clock), audit, clock, settings)
+    runs = Runs(db, clock)
+    procedure = Procedure(alpaca, exits, risk, runs, audit, clock, settings)
+    flatten = Flattener(alpaca, risk, runs, settings, procedure)
     gateway = Gateway(
         settings=settings,
         clock=clock,

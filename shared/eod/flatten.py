@@ -8,14 +8,11 @@ import logging
 from typing import Any
 
 from shared.alpaca.client import AlpacaClient
-from shared.audit import AuditLog
-from shared.clock import Clock
 from shared.config import Settings
 from shared.eod.procedure import TRADE, Plan, Procedure
 from shared.eod.runs import Claim, Progress, Runs, report
 from shared.eod.session import Session, decide, scheduled_tag
 from shared.errors import Conflict, GatewayError, Unavailable
-from shared.orders.exits import Exits
 from shared.risk.checks import Denied
 from shared.risk.settings import TradingState
 from shared.risk.store import RiskStore
@@ -27,20 +24,13 @@ class Flattener:
     """The scheduled flatten, and the same procedure on demand."""
 
     def __init__(
-        self,
-        alpaca: AlpacaClient,
-        exits: Exits,
-        risk: RiskStore,
-        runs: Runs,
-        audit: AuditLog,
-        clock: Clock,
-        settings: Settings,
+        self, alpaca: AlpacaClient, risk: RiskStore, runs: Runs, settings: Settings, procedure: Procedure
     ) -> None:
         self._alpaca = alpaca
         self._risk = risk
         self._runs = runs
         self._settings = settings
-        self._procedure = Procedure(alpaca, exits, risk, runs, audit, clock, settings)
+        self._procedure = procedure
 
     def scheduled(self, caller: str, request_id: str) -> dict[str, Any]:
         """Act only inside the lead time before today's close, once per session; else say why not."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,7 +16,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from infra.stack import Service, answers, free_port, spawn
+from infra.stack import Service
+from tests.support.make_run import make_run
 
 TOKEN = "dashboard-dev-token-5150"
 PHONE = {"width": 390, "height": 844}
@@ -79,19 +79,14 @@ class Stack:
 @pytest.fixture(scope="package")
 def stack(firestore_emulator: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     logs = tmp_path_factory.mktemp("dashboard-run")
-    gateway_port, sandbox_port = free_port(), free_port()
     env = {
         "FIRESTORE_EMULATOR_HOST": firestore_emulator,
         "GOOGLE_CLOUD_PROJECT": f"test-{uuid.uuid4().hex[:12]}",
         "GATEWAY_DEV_TOKEN": TOKEN,
         "RATE_LIMIT_PER_MINUTE": "1000",  # several pages refreshing at once, each test signed in anew
     }
-    args = [sys.executable, "-m", "infra.run", "--gateway-port", str(gateway_port)]
-    args += ["--sandbox-port", str(sandbox_port), "--log-dir", str(logs)]
-    gateway = f"http://127.0.0.1:{gateway_port}"
-    ready = answers(f"{gateway}/api/alpaca/openapi.json", lambda r: r.status_code == 200)
-    service = spawn("make-run", args, gateway, ready, env=env, log_dir=logs, deadline_s=90.0)
-    sandbox = f"http://127.0.0.1:{sandbox_port}"
+    run = make_run(env, logs)
+    service, gateway, sandbox = run.service, run.gateway, run.sandbox
     try:
         # Inside a regular session, so the market buy fills and the limit order rests.
         httpx.put(f"{sandbox}/_sandbox/clock", json={"now": "2026-11-17T15:00:00Z", "frozen": True})

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infra.stack import Service, answers, free_port, spawn
+from infra.stack import Service
+from tests.support.make_run import make_run
 
 SECRETS = {
     "ALPACA_API_KEY": "PKDISTINCTIVEKEY7731",
@@ -51,19 +51,14 @@ class Stack:
 @pytest.fixture(scope="package")
 def stack(firestore_emulator: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     logs = tmp_path_factory.mktemp("make-run")
-    gateway_port, sandbox_port = free_port(), free_port()
     env = {
         **SECRETS,
         "FIRESTORE_EMULATOR_HOST": firestore_emulator,
         "GOOGLE_CLOUD_PROJECT": f"test-{uuid.uuid4().hex[:12]}",
         "GATEWAY_CALLERS": json.dumps(CALLERS),
     }
-    args = [sys.executable, "-m", "infra.run", "--gateway-port", str(gateway_port)]
-    args += ["--sandbox-port", str(sandbox_port), "--log-dir", str(logs)]
-    gateway = f"http://127.0.0.1:{gateway_port}"
-    ready = answers(f"{gateway}/api/alpaca/openapi.json", lambda r: r.status_code == 200)
-    service = spawn("make-run", args, gateway, ready, env=env, log_dir=logs, deadline_s=90.0)
-    sandbox = f"http://127.0.0.1:{sandbox_port}"
+    run = make_run(env, logs)
+    service, gateway, sandbox = run.service, run.gateway, run.sandbox
     # Inside a regular session, so market orders fill.
     httpx.put(
         f"{sandbox}/_sandbox/clock", json={"now": "2026-11-17T15:00:00Z", "frozen": True}
