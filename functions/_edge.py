@@ -16,6 +16,8 @@ import flask
 from pydantic import BaseModel, ValidationError
 from pydantic_core import core_schema
 
+from shared.app import gateway
+from shared.config import Settings
 from shared.errors import BadRequest, GatewayError, Unprocessable
 from shared.logs import request_fields, trace_fields
 
@@ -110,11 +112,11 @@ def guarded(request_id: str, work: Callable[[], flask.Response]) -> flask.Respon
     return response
 
 
-def _project() -> str | None:
-    from shared.app import gateway  # the gateway may not build; the request's own error says why
-
+def built_settings() -> Settings | None:
+    """The instance's settings, or None while the gateway cannot be built (the request's own error
+    says why)."""
     try:
-        return gateway().settings.google_cloud_project
+        return gateway().settings
     except Exception:
         return None
 
@@ -124,7 +126,9 @@ def served(request: flask.Request, route: str, work: Callable[[str], flask.Respo
     line when answered. The line holds the path but never the query, which may carry a webhook token."""
     request_id = request_id_of(request)
     started = time.perf_counter()
-    trace = trace_fields(request.headers.get("X-Cloud-Trace-Context"), _project())
+    settings = built_settings()
+    project = settings.google_cloud_project if settings else None
+    trace = trace_fields(request.headers.get("X-Cloud-Trace-Context"), project)
     with request_fields(request_id=request_id, route=route, **trace):
         response = guarded(request_id, lambda: work(request_id))
         seconds = time.perf_counter() - started

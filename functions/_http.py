@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from functions._body import Body, read_body
 from functions._edge import (
     bearer,
+    built_settings,
     error_response,
     json_response,
     request_id_of,
@@ -128,10 +129,8 @@ def route_errors_as_json(app: flask.Flask) -> None:
 
 def cors_origins() -> tuple[str, ...]:
     """The configured CORS origins; `*` while the gateway cannot be built (its error is answered anyway)."""
-    try:
-        return gateway().settings.cors_origins
-    except Exception:
-        return ("*",)
+    settings = built_settings()
+    return settings.cors_origins if settings else ("*",)
 
 
 def apply_cors(response: flask.Response, request: flask.Request, origins: tuple[str, ...]) -> None:

@@ -18,6 +18,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 import main
 from functions._http import (
     apply_cors,
+    cors_origins,
     error_response,
     preflight,
     raw_path,
@@ -27,7 +28,6 @@ from functions._http import (
 from functions.openapi import document
 from functions.routes import BASE_PATH, JOBS, PAGES, ROUTES, TRIGGERS, Route
 from shared import logs
-from shared.app import gateway
 from shared.errors import GatewayError, MethodNotAllowed, NotFound
 
 log = logging.getLogger(logs.LOGGER)
@@ -58,7 +58,7 @@ def dispatch(path: str) -> flask.Response:
         chosen = next((r for r in routes if r.method == request.method), None)
         if request.method == "OPTIONS":
             response = preflight(sorted({r.method for r in routes}))
-            apply_cors(response, request, gateway().settings.cors_origins)
+            apply_cors(response, request, cors_origins())
         elif chosen is None:
             allowed = sorted({r.method for r in routes})
             error = MethodNotAllowed(f"{request.method} is not allowed on {path}", allowed=allowed)

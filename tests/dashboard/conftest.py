@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from infra.stack import Service
-from tests.support.make_run import make_run
+from tests.support.make_run import LocalRun, make_run
 
 TOKEN = "dashboard-dev-token-5150"
 PHONE = {"width": 390, "height": 844}
@@ -35,16 +34,7 @@ def chromium_path() -> str | None:
     )
 
 
-@dataclass
-class Stack:
-    service: Service
-    gateway: str  # http://127.0.0.1:<port>
-    sandbox: str
-
-    @property
-    def api(self) -> str:
-        return f"{self.gateway}/api/alpaca"
-
+class Stack(LocalRun):
     @property
     def app(self) -> str:
         return f"{self.gateway}/app/"

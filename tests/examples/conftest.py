@@ -7,14 +7,13 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 
-from infra.stack import Service
-from tests.support.make_run import make_run
+from tests.support.make_run import LocalRun, make_run
 
 SECRETS = {
     "ALPACA_API_KEY": "PKDISTINCTIVEKEY7731",
@@ -30,16 +29,9 @@ CALLERS = [
 
 
 @dataclass
-class Stack:
-    service: Service
-    gateway: str  # http://127.0.0.1:<port>
-    sandbox: str
-    logs: Path
-    sent_signatures: list[str]
-
-    @property
-    def api(self) -> str:
-        return f"{self.gateway}/api/alpaca"
+class Stack(LocalRun):
+    logs: Path = Path()
+    sent_signatures: list[str] = field(default_factory=list)
 
     def secrets(self) -> list[str]:
         return [*SECRETS.values(), TV_TOKEN, SIGNING_SECRET, *self.sent_signatures]
@@ -58,12 +50,12 @@ def stack(firestore_emulator: str, tmp_path_factory: pytest.TempPathFactory) -> 
         "GATEWAY_CALLERS": json.dumps(CALLERS),
     }
     run = make_run(env, logs)
-    service, gateway, sandbox = run.service, run.gateway, run.sandbox
+    service, sandbox = run.service, run.sandbox
     # Inside a regular session, so market orders fill.
     httpx.put(
         f"{sandbox}/_sandbox/clock", json={"now": "2026-11-17T15:00:00Z", "frozen": True}
     ).raise_for_status()
     try:
-        yield Stack(service, gateway, sandbox, logs, [])
+        yield Stack(service, run.gateway, sandbox, logs)
     finally:
         service.stop()
