@@ -60,9 +60,14 @@ class AuditListener:
         self._watch: Any = None
         self.posted = 0
         self._lock = threading.Lock()
+        self._listening = threading.Event()
 
-    def start(self) -> AuditListener:
+    def start(self, wait_seconds: float = 30.0) -> AuditListener:
+        """Listen, and return once the first snapshot is in (or after `wait_seconds` on a slow host):
+        from then on every new document arrives as a change."""
         self._watch = self._db.collection("audit").on_snapshot(self._on_snapshot)
+        if not self._listening.wait(wait_seconds):
+            log.warning("eventarc stand-in: no first snapshot after %.0f s; still listening", wait_seconds)
         return self
 
     def stop(self) -> None:
@@ -78,6 +83,7 @@ class AuditListener:
             if created is not None and created < self._started:
                 continue  # the listener's first snapshot lists what existed before it: not new
             self.post(f"audit/{snap.id}", snap.to_dict() or {})
+        self._listening.set()
 
     def post(self, path: str, fields: Mapping[str, Any]) -> None:
         headers, body = document_event(self._project, path, fields)

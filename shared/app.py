@@ -65,6 +65,10 @@ class Gateway:
     flatten: Flattener
     snapshots: Snapshots
 
+    def close(self) -> None:
+        """Stop what runs in the background (the risk settings listener)."""
+        self.risk.close()
+
 
 @dataclass(frozen=True)
 class Parts:
@@ -202,7 +206,10 @@ def gateway() -> Gateway:
 
 
 def install(instance: Gateway | None) -> None:
-    """Replace (or with None, forget) the instance's gateway: the seam tests use to inject parts."""
+    """Replace (or with None, forget) the instance's gateway, closing the one replaced: the seam tests
+    use to inject parts."""
     global _gateway
     with _lock:
-        _gateway = instance
+        replaced, _gateway = _gateway, instance
+    if replaced is not None and replaced is not instance:
+        replaced.close()

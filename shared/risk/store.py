@@ -84,6 +84,13 @@ class RiskStore:
         with self._lock:
             self._live = settings
 
+    def close(self) -> None:
+        """Stop the listener (a gateway that is replaced or shut down); reads fall back to the cache."""
+        with self._lock:
+            watch, self._watch = self._watch, False
+        if watch:
+            watch.unsubscribe()
+
     def update(self, changes: dict[str, Any], caller: str, request_id: str | None = None) -> RiskSettings:
         """Merge `changes` (null clears a field) into the live settings; audited in the same commit."""
         before = self.fresh()
