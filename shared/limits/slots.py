@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -34,6 +35,7 @@ BackoffNotice = Callable[[str, float, int], None]
 
 DEGRADED_SECONDS = 5.0  # after a Firestore failure, how long to stay on the local share
 ATTEMPTS = 4
+LATENCIES = 8  # recent commit latencies kept, to aim each commit at a bucket still open when it returns
 
 
 @dataclass
@@ -67,6 +69,7 @@ class SlotLimiter:
         self._keys: dict[str, _KeyState] = {}
         self._keys_lock = threading.Lock()
         self._degraded_until = 0.0
+        self._latencies: deque[float] = deque(maxlen=LATENCIES)
 
     def _state(self, key: str) -> _KeyState:
         with self._keys_lock:
@@ -115,6 +118,7 @@ class SlotLimiter:
                     target = max(current, self._ready(view, priority, current, units, marked))
                 if target > current and priority is Priority.TRADE and not marked:
                     target = current  # a trade commits at once: its commit marks that a trade waits
+                target = max(target, self._open_after_commit(now))
                 wake = now if target == current else self._wake_at(target)
                 if wake > max(now, deadline):  # only waiting counts against the wait, not commit latency
                     return self._refuse(wake - deadline)
@@ -125,6 +129,16 @@ class SlotLimiter:
         if wake > now:
             self._clock.sleep(wake - now)
         return until
+
+    def _open_after_commit(self, now: float) -> int:
+        """The first bucket that will still grant when a commit started now returns, by the recent commit
+        latencies (the second slowest of the last few, so one stall does not move every later commit).
+        The current bucket whenever commits are short against a bucket; on a slow host, a later one."""
+        sched = self.schedule
+        recent = sorted(self._latencies)
+        latency = recent[-2] if len(recent) > 1 else 0.0
+        back = now + min(latency, sched.ahead // 2 * sched.width)
+        return max(sched.bucket(now), sched.bucket(back - sched.lateness))
 
     def _ready(self, view: View, priority: Priority, bucket: int, units: int, marked: bool) -> int:
         """The first bucket whose commit the window seen would grant (if nobody else took a unit)."""
@@ -138,7 +152,9 @@ class SlotLimiter:
     def _take(self, state: _KeyState, key: str, priority: Priority, units: int, bucket: int) -> float | None:
         """One commit (state.lock held): the units' last send instant if granted, else None."""
         take = self._prepare(state, key, priority, units, bucket)
+        began = self._clock.now()
         taken = self._store.take(take)
+        self._latencies.append(self._clock.now() - began)
         return self._granted(state, key, priority, take, taken)
 
     def _prepare(

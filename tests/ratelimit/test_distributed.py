@@ -1,10 +1,11 @@
-"""Eight functions-framework processes, one emulator, the sandbox at 20 requests per 6 s, driven hard.
+"""Eight functions-framework processes, one emulator, the sandbox at 20 requests per 9 s, driven hard
+(buckets of 75 ms: on a loaded 2-core host, shorter ones are shorter than a commit).
 
 Theoretical maximum: the upstream admits at most N requests in any W seconds, so a run whose upstream
 requests all fall within D = k * W seconds can be served at most k * N. The drivers stop issuing at
 first success + k * W - read wait - 0.15 s, so every upstream request (sent at most read wait +
 lateness after it was issued) falls inside those k windows. The gateway runs at the sandbox's own
-limit with a 0.15 s guard, so at most W / (W + guard) = 97.6% of the maximum is reachable.
+limit with a 0.15 s guard, so at most W / (W + guard) = 98.4% of the maximum is reachable.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from shared.config import Settings
 from shared.errors import GatewayError, RateLimited, Unavailable
 from tests.support.env import DEV_TOKEN, SANDBOX_KEY, gateway_env
 
-LIMIT, WINDOW, WINDOWS, PROCESSES, CLIENTS_PER_PROCESS = 20, 6.0, 4, 8, 4
+LIMIT, WINDOW, WINDOWS, PROCESSES, CLIENTS_PER_PROCESS = 20, 9.0, 3, 8, 4
 READ_WAIT = 0.5
 ORDER = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market", "time_in_force": "day"}
 
@@ -41,7 +42,7 @@ LIMITER_ENV = {
 @pytest.mark.slow
 @pytest.mark.timeout(150)
 def test_many_instances_share_one_budget_with_no_429_and_near_full_use(firestore_emulator: str) -> None:
-    """8 processes, 32 clients, 4 windows: no 429, no window over the limit, orders pass, and most of the
+    """8 processes, 32 clients, 3 windows: no 429, no window over the limit, orders pass, and most of the
     budget served (the utilisation goal itself, 95% and more, is measured by `bench.limiter`: on a busy
     2-core host the compressed window's 50 ms buckets are shorter than a commit)."""
     sandbox = start_sandbox(rate_limit=LIMIT, rate_window=WINDOW)

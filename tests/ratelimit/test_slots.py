@@ -14,7 +14,7 @@ import pytest
 from shared.clock import Clock, ManualClock, SystemClock
 from shared.errors import RateLimited, Unavailable
 from shared.limits.protocol import Priority
-from shared.limits.schedule import Schedule
+from shared.limits.schedule import EPOCH, Schedule
 from shared.limits.slots import SlotLimiter
 from tests.ratelimit.conftest import instance
 from tests.support.firestore import counting
@@ -50,6 +50,45 @@ def test_sparse_requests_are_sent_at_once_with_one_write_each(firestore_project:
     assert count.calls == {"commit": 10}
     assert count.documents_written == 10
     assert limiter.stats.lost == 0
+
+
+class SlowCommits:
+    """The client's API with every commit taking `seconds` of the injected clock: a slow host."""
+
+    def __init__(self, inner: Any, clock: ManualClock, seconds: float) -> None:
+        self._inner, self._clock, self._seconds = inner, clock, seconds
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._inner, name)
+        if name != "commit":
+            return target
+
+        def commit(*args: Any, **kwargs: Any) -> Any:
+            result = target(*args, **kwargs)
+            self._clock.advance(self._seconds)
+            return result
+
+        return commit
+
+
+def test_on_a_slow_host_commits_aim_at_a_bucket_still_open_when_they_return(firestore_project: str) -> None:
+    """Commits of 1.5 buckets started mid-bucket would return after their bucket closed and be lost;
+    once two latencies are known, each commit targets the next bucket and is granted first time."""
+    from google.cloud import firestore
+
+    db = firestore.Client(project=firestore_project)
+    width = SCHEDULE.width
+    clock = ManualClock(EPOCH + 0.5 * width)
+    limiter = instance(db, clock)
+    db._firestore_api_internal = SlowCommits(db._firestore_api, clock, 1.5 * width)
+    for _ in range(2):  # the latencies are learned
+        limiter.acquire(KEY, Priority.READ)
+        clock.advance(10 * width - clock.now() % width + 0.5 * width)
+    lost = limiter.stats.lost
+    for _ in range(6):
+        limiter.acquire(KEY, Priority.READ)
+        clock.advance(10 * width - clock.now() % width + 0.5 * width)
+    assert limiter.stats.lost == lost
 
 
 def test_a_burst_of_orders_up_to_the_budget_is_granted_at_once(instances: Instances) -> None:
