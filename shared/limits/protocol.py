@@ -98,6 +98,7 @@ class LimiterStats:
     """Counters for the benchmark and the logs: what the limiter did, and what it cost in Firestore."""
 
     granted: int = 0
+    leased: int = 0  # units granted from this instance's lease, with no commit
     rejected: int = 0
     wasted: int = 0  # slots reserved and never used: expired in the pool, late, or inside a back-off
     commits: int = 0  # commits of the limiter's own (a unit taken inside an order's claim adds none)

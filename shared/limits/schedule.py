@@ -3,29 +3,37 @@
 Guarantee: at most `budget` upstream requests per key in any rolling `window` seconds, across every
 process, with a burst of the whole budget served at once after an idle window.
 
-Time is cut into buckets of `width` = window / BUCKETS seconds. A send is a *unit*: the commit that
-takes it (shared/limits/slot_store.py) adds it to the count of the bucket x that holds the caller's
-clock when the commit starts, and returns in that same commit every count of the last `span` buckets
-(and of any later ones). The unit is *granted* only if that total, its own units included, is at most
-`budget`, and only while the caller's clock reads before start(x) + width + guard/4; a unit granted
-and then not sent at once is dropped. Counts only ever fall when a unit that was not and will never
-be sent is handed back.
+Time is cut into buckets of `width` = window / BUCKETS seconds. A send is a *unit*. A take commit
+(shared/limits/slot_store.py) adds k units to the counts of bucket x, the caller's, and of the
+LEASE_BUCKETS - 1 after it (a lease for the instance's coming demand, x + 3 <= x + ahead), and returns
+in that same commit every count from bucket x - span + 1 on, its own units included: the total T. It
+grants g of its k units, the caller's first and then the earliest, where g is at most budget - (T - k),
+and only while the caller's clock reads before start(x) + width + guard/4; a unit of a later bucket y
+is spent only between start(y) and start(y) + width + guard/4, and a unit granted and not sent then is
+dropped. Counts only ever fall when a unit that was not and will never be sent is handed back (the
+units not granted, and a lease's units left unspent).
 
 Proof. Instance clocks are within guard/8 of true time and a granted unit reaches the broker within
 guard/2 of its grant (the rest of the guard), so a unit of bucket x arrives at a true time in
 [start(x) - guard/8, start(x) + width + guard/4 + guard/2 + guard/8). Take any set S of sends that
-arrive inside a rolling window [t, t + window). Each bucket x of S has start(x) in an open interval of
-length window + width + guard, so S's buckets lie among span = BUCKETS + 1 + ceil(guard / width)
-consecutive buckets. Let r be the unit of S whose commit was applied last to the key's document
-(Firestore applies the commits on one document one after another). Every other unit of S was counted
-before r's commit and is still counted (it was sent, so never handed back), and its bucket is at
-least x_r - span + 1, inside what r's commit totals. r was granted, so that total, hence |S|, is at
-most budget. Each commit resets the `ahead` cells after its own bucket; the ring is longer than
+arrive inside a rolling window [t, t + window). Any two buckets of S have starts less than
+window + width + guard apart, so they are fewer than span = BUCKETS + 1 + ceil(guard / width) buckets
+apart. Let r be the commit applied last to the key's document (Firestore applies the commits on one
+document one after another) among the commits whose units S holds, x its first bucket, and v the unit
+of S it granted with the lowest bucket (v >= x). Every unit of S from an earlier commit was counted
+before r and is still counted (it was sent, so never handed back), and its bucket is at least
+v - span + 1 >= x - span + 1, inside what r totals, outside r's own k; so those are at most T - k, and
+r adds at most g of its own: |S| <= T - k + g <= budget. Those earlier units are also below the end
+of what r totals: a commit's first bucket is at most `reach` after its clock's bucket, clocks are less
+than a bucket apart, so an earlier commit's units are at most reach + LEASE_BUCKETS - 1 buckets after
+r's clock's bucket, and r reads `ahead` >= reach + LEASE_BUCKETS cells past it. Each commit resets
+the `ahead` cells after its own bucket (those it does not add to); the ring is longer than
 span + ahead, so a cell is only reused once no check can count its bucket any more.
 
-Priorities: a read is granted only while the total stays at most budget - reserve whenever a trade
-asked within the last trade wait (`trade_until`), and only if, counting it, `reserve` units will be
-free again within one trade wait as older buckets leave the window; a trade may take any free unit.
+Priorities: a read's units are granted only while the total stays at most budget - reserve whenever
+a trade asked within the last trade wait (`trade_until`), and only if, counting them, `reserve` units
+will be free again within one trade wait as older buckets leave the window; a trade may take any free
+unit.
 So reads never hold the units an order needs for longer than the trade wait.
 """
 
@@ -38,6 +46,7 @@ from dataclasses import dataclass
 EPOCH = 1_700_000_000.0  # bucket 0; any fixed instant works, every instance must agree on it
 BUCKETS = 120  # buckets per window: the window check over-counts by (1 + guard / width) buckets
 TICKET = 2**20  # a cell holds bucket * TICKET + count: counts below this are told apart
+LEASE_BUCKETS = 4  # a lease covers the take's bucket and the next three (2 s at a 60 s window)
 
 
 @dataclass(frozen=True)
@@ -68,10 +77,17 @@ class Schedule:
         return max(1, math.floor(room / self.width + 1e-9))
 
     @property
+    def reach(self) -> int:
+        """How many buckets after its clock's bucket a commit's first bucket may be: the longest wait,
+        and one more for the clock's skew."""
+        return math.ceil(max(self.trade_wait, self.read_wait) / self.width - 1e-9) + 2
+
+    @property
     def ahead(self) -> int:
-        """Cells a commit resets for the buckets after its own (8 s at a 60 s window): a pause shorter
-        than that costs no second write; fewer transforms keep the commit short."""
-        return 16
+        """Cells a commit reads and resets after its own bucket: past every unit an earlier commit can
+        have taken (see the proof), and at least 16 (8 s at a 60 s window), so a pause shorter than
+        that costs no second write."""
+        return max(16, self.reach + LEASE_BUCKETS)
 
     @property
     def ring(self) -> int:
@@ -81,6 +97,13 @@ class Schedule:
     def lateness(self) -> float:
         """How long after its bucket ends a commit may still grant (the rest of the guard is jitter)."""
         return self.guard / 4
+
+    @property
+    def lease(self) -> int:
+        """Units a take may lease beyond the caller's own (2.5% of the budget; none below 40): an instance
+        whose recent demand shows more to come takes them in the same commit, in its bucket and the
+        next LEASE_BUCKETS - 1, and spends them with no commit of their own."""
+        return self.budget // 40
 
     @property
     def reserve(self) -> int:

@@ -1,9 +1,9 @@
 """The window's commits on `ratelimit/{key fingerprint}`: field transforms only, no read, one document
-write per unit taken (two only after half a window of idle), each with a short deadline."""
+write per take (two after a pause longer than the cells reset ahead), each with a short deadline."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,29 +37,30 @@ class Taken:
     """What one take commit saw: the window's counts (its own units included) and the shared marks."""
 
     view: View
-    own_cell_fresh: bool  # False: the bucket's cell still held an older bucket, the units were not counted
+    fresh: frozenset[int]  # the buckets taken whose cells held them: only their units were counted
     blocked_until: float
     trade_until: float
 
 
 @dataclass(frozen=True)
 class Take:
-    """The writes of one take, ready to commit alone or inside another commit (the order claim)."""
+    """The writes of one take, ready to commit alone or inside another commit (the order claim): the
+    caller's `units` in `bucket`, and the units `adds` leases on top (in `bucket` and the next few)."""
 
     bucket: int
     units: int
+    adds: Mapping[int, int]  # every unit taken, the caller's included, by bucket
     writes: Sequence[Any]
 
     def read(self, schedule: Schedule, results: Sequence[Any]) -> Taken:
         """Decode the write results of this take's writes (the last of them carries every value)."""
         values = [_number(v) for v in results[-1].transform_results]
         counts: dict[int, int] = {}
-        fresh = False
         for x, value in zip(schedule.window_buckets(self.bucket), values, strict=False):
             held, count = decode(int(value))
             if held == x:
                 counts[x] = count
-                fresh = fresh or x == self.bucket
+        fresh = frozenset(x for x in self.adds if x in counts)
         return Taken(View(counts, self.bucket), fresh, values[-2], values[-1])
 
 
@@ -106,29 +107,29 @@ class SlotStore:
         self,
         key: str,
         bucket: int,
-        units: int,
+        adds: Mapping[int, int],
         *,
         debts: Mapping[int, int],
         trade_until: float,
-        fresh: bool,
+        stale: Collection[int],
     ) -> Take:
-        """One write that adds `units` to `bucket`, hands back `debts`, resets the cells ahead and reads
-        the rest through `Increment(0)`; preceded by a reset of the bucket's own cell unless `fresh`."""
+        """One write that adds `adds` (in `bucket` and the buckets after it), hands back `debts`, resets
+        the cells ahead and reads the rest through `Increment(0)`; preceded by a reset of the cells of
+        the `stale` buckets taken (ones no commit seen has reset since their cell last held another)."""
         sched = self._schedule
         transforms = []
         for x in sched.window_buckets(bucket):
-            if x > bucket:
+            if x > bucket and x not in adds and x not in debts:
                 transforms.append(_transform(sched.cell(x), "maximum", x * TICKET))
             else:
-                change = (units if x == bucket else 0) - debts.get(x, 0)
-                transforms.append(_transform(sched.cell(x), "increment", change))
+                transforms.append(_transform(sched.cell(x), "increment", adds.get(x, 0) - debts.get(x, 0)))
         transforms.append(_transform(BLOCKED, "maximum", 0.0))
         transforms.append(_transform(TRADE_UNTIL, "maximum", trade_until))
         writes = [self._write(key, transforms)]
-        if not fresh:
-            reset = self._write(key, [_transform(sched.cell(bucket), "maximum", bucket * TICKET)])
-            writes.insert(0, reset)
-        return Take(bucket, units, writes)
+        if stale:
+            resets = [_transform(sched.cell(x), "maximum", x * TICKET) for x in sorted(stale)]
+            writes.insert(0, self._write(key, resets))
+        return Take(bucket, adds[bucket], dict(adds), writes)
 
     def take(self, take: Take) -> Taken:
         return take.read(self._schedule, self._commit(take.writes))

@@ -26,7 +26,7 @@ from shared.config import Settings
 from shared.errors import RateLimited, Unavailable
 from shared.limits.local import LocalLimiter
 from shared.limits.protocol import Limiter, LimiterStats, Permit, Priority
-from shared.limits.schedule import Schedule, View
+from shared.limits.schedule import LEASE_BUCKETS, Schedule, View
 from shared.limits.slot_store import SlotStore, Take, Taken
 
 log = logging.getLogger("execution_engine.ratelimit")
@@ -36,6 +36,13 @@ BackoffNotice = Callable[[str, float, int], None]
 DEGRADED_SECONDS = 5.0  # after a Firestore failure, how long to stay on the local share
 ATTEMPTS = 4
 LATENCIES = 8  # recent commit latencies kept, to aim each commit at a bucket still open when it returns
+LEASE_HISTORY = 5  # the buckets of demand a lease is sized by: the four before the current one
+
+
+def _owe(owed: dict[int, int], units: Mapping[int, int]) -> None:
+    for x, n in units.items():
+        if n > 0:
+            owed[x] = owed.get(x, 0) + n
 
 
 @dataclass
@@ -44,7 +51,10 @@ class _KeyState:
     view: View | None = None  # what the last commit saw
     blocked_until: float = 0.0
     trade_until: float = 0.0
-    debts: dict[int, int] = field(default_factory=dict)  # units to hand back, by bucket
+    debts: dict[int, int] = field(default_factory=dict)  # units of lost takes, handed back at once
+    unspent: dict[int, int] = field(default_factory=dict)  # lease units to hand back in the next commit
+    leased: dict[int, int] = field(default_factory=dict)  # units granted ahead and not yet spent, by bucket
+    asked: dict[int, int] = field(default_factory=dict)  # units asked for lately, by bucket: the demand
 
 
 class SlotLimiter:
@@ -81,6 +91,12 @@ class SlotLimiter:
         wait = self.schedule.read_wait if priority is Priority.READ else self.schedule.trade_wait
         deadline = self._clock.now() + wait
         state = self._state(key)
+        with state.lock:
+            leased = self._spend_lease(state, units)
+        if leased is not None:
+            self.stats.add(granted=units, leased=units)
+            return leased
+        granted = False
         try:
             for _ in range(ATTEMPTS):
                 if self._clock.now() < self._degraded_until:
@@ -91,11 +107,13 @@ class SlotLimiter:
                     self._degrade(exc)
                     return self._degraded(key, priority, units)
                 if until is not None:
+                    granted = True
                     self.stats.add(granted=units)
                     return until
             return self._refuse(self._retry_after(state, priority, units, deadline))
         finally:
-            self._settle_debts(state, key)
+            if not granted:  # a granted caller sends now: debts ride a later commit, or a refused caller's
+                self._settle_debts(state, key)
 
     def _attempt(
         self, state: _KeyState, key: str, priority: Priority, units: int, deadline: float
@@ -120,14 +138,16 @@ class SlotLimiter:
                     target = current  # a trade commits at once: its commit marks that a trade waits
                 target = max(target, self._open_after_commit(now))
                 wake = now if target == current else self._wake_at(target)
-                if wake > max(now, deadline):  # only waiting counts against the wait, not commit latency
+                # Only waiting counts against the wait, not commit latency; so the target is within reach.
+                if wake > max(now, deadline):
                     return self._refuse(wake - deadline)
-                # Commit now for a bucket that starts later: the commit's own latency is slept away.
+                # Commit now for a bucket that starts later, then sleep what is left until it starts.
                 until = self._take(state, key, priority, units, target)
                 if until is None:
                     return None
-        if wake > now:
-            self._clock.sleep(wake - now)
+        delay = wake - self._clock.now()
+        if delay > 0:
+            self._clock.sleep(delay)
         return until
 
     def _open_after_commit(self, now: float) -> int:
@@ -137,8 +157,51 @@ class SlotLimiter:
         sched = self.schedule
         recent = sorted(self._latencies)
         latency = recent[-2] if len(recent) > 1 else 0.0
-        back = now + min(latency, sched.ahead // 2 * sched.width)
+        back = now + min(latency, (sched.reach - 2) * sched.width)
         return max(sched.bucket(now), sched.bucket(back - sched.lateness))
+
+    def _spend_lease(self, state: _KeyState, units: int) -> float | None:
+        """Units from this instance's lease for the current bucket, with no commit (state.lock held);
+        counts the demand, and owes back the lease's units of buckets already past."""
+        sched = self.schedule
+        now = self._clock.now()
+        current = sched.bucket(now)
+        state.asked[current] = state.asked.get(current, 0) + units
+        for x in [x for x in state.asked if x <= current - LEASE_HISTORY]:
+            del state.asked[x]
+        for x in [x for x in state.leased if x < current]:
+            _owe(state.unspent, {x: state.leased.pop(x)})
+        have = state.leased.get(current, 0)
+        if have < units or state.blocked_until > now or now > sched.usable_until(current):
+            return None
+        state.leased[current] = have - units
+        return sched.usable_until(current)
+
+    def _lease_plan(self, state: _KeyState, bucket: int, units: int) -> dict[int, int]:
+        """The units a take at `bucket` asks for: the caller's, and, while the window last seen is at most
+        half full, up to `lease` more for the demand the last few buckets showed (per bucket, for this
+        one and the next LEASE_BUCKETS - 1). A busy window is left to one unit per take: the units go to
+        whoever asks first, not to instances that may not spend them."""
+        sched = self.schedule
+        adds = {bucket: units}
+        if state.view is None:
+            return adds
+        spare = min(sched.lease, sched.budget // 2 - state.view.total(sched, bucket) - units)
+        current = sched.bucket(self._clock.now())
+        recent = sum(n for x, n in state.asked.items() if current - LEASE_HISTORY < x < current)
+        so_far = state.asked.get(current, 0)
+        per_bucket = max(math.ceil(recent / (LEASE_HISTORY - 1)), so_far)
+        for x in range(bucket, bucket + LEASE_BUCKETS):
+            if spare <= 0:
+                break
+            # The current bucket is expected to see its share, and at least as many again as so far.
+            ahead = max(per_bucket - so_far, so_far - units) if x == current else per_bucket
+            want = ahead - state.leased.get(x, 0)
+            extra = max(0, min(want, spare))
+            if extra:
+                adds[x] = adds.get(x, 0) + extra
+                spare -= extra
+        return adds
 
     def _ready(self, view: View, priority: Priority, bucket: int, units: int, marked: bool) -> int:
         """The first bucket whose commit the window seen would grant (if nobody else took a unit)."""
@@ -158,45 +221,64 @@ class SlotLimiter:
         return self._granted(state, key, priority, take, taken)
 
     def _prepare(
-        self, state: _KeyState, key: str, priority: Priority, units: int, bucket: int, fold: bool = True
+        self, state: _KeyState, key: str, priority: Priority, units: int, bucket: int, lease: bool = True
     ) -> Take:
+        """A take at `bucket`; with `lease`, it also leases for the demand and carries the units owed."""
         sched = self.schedule
         debts: dict[int, int] = {}
-        if fold:  # units owed from a lost take go back in this commit
-            low = bucket - sched.span + 1
-            debts = {x: n for x, n in state.debts.items() if x >= low}
-            state.debts = {}
-        # The bucket's cell is ready when a commit seen since reset it; else reset it first (a second write).
-        fresh = state.view is not None and bucket in state.view.counts
+        adds = {bucket: units}
+        if lease:
+            adds = self._lease_plan(state, bucket, units)
+            reach = sched.window_buckets(bucket)
+            for owed in (state.debts, state.unspent):
+                for x in [x for x in owed if x in reach]:
+                    debts[x] = debts.get(x, 0) + owed.pop(x)
+        # A cell is ready when a commit seen since reset it; else it is reset first (a second write).
+        seen = state.view.counts if state.view is not None else {}
+        stale = [x for x in adds if x not in seen]
         marker = self._clock.now() + sched.trade_wait if priority is Priority.TRADE else 0.0
-        return self._store.prepare(key, bucket, units, debts=debts, trade_until=marker, fresh=fresh)
+        return self._store.prepare(key, bucket, adds, debts=debts, trade_until=marker, stale=stale)
 
     def _granted(
         self, state: _KeyState, key: str, priority: Priority, take: Take, taken: Taken
     ) -> float | None:
+        """The caller's last send instant if the take won its units (state.lock held), else None; leased
+        units that fit join the lease, earliest first, and the rest are owed back."""
         sched = self.schedule
         state.view = taken.view
         state.blocked_until = max(state.blocked_until, taken.blocked_until)
         state.trade_until = max(state.trade_until, taken.trade_until)
-        if not taken.own_cell_fresh:
-            return None  # the cell still held an old bucket: nothing was counted, commit again
+        counted = {x: n for x, n in take.adds.items() if x in taken.fresh}
+        if take.bucket not in counted:
+            _owe(state.debts, counted)
+            return None  # the cell still held an old bucket: the caller's units were not counted
         now = self._clock.now()
         until = sched.usable_until(take.bucket)
-        ok = self._fits(taken.view, priority, take, state.trade_until > now)
-        if ok and now <= until and state.blocked_until <= max(now, sched.start(take.bucket)):
-            return until
-        self.stats.add(lost=1)
-        state.debts[take.bucket] = state.debts.get(take.bucket, 0) + take.units
-        return None
+        room = self._room(taken.view, priority, take.bucket, sum(counted.values()), state.trade_until > now)
+        if room < take.units or now > until or state.blocked_until > max(now, sched.start(take.bucket)):
+            self.stats.add(lost=1)
+            _owe(state.debts, counted)
+            return None
+        room -= take.units
+        counted[take.bucket] -= take.units
+        for x in sorted(counted):
+            kept = min(room, counted[x])
+            if kept:
+                state.leased[x] = state.leased.get(x, 0) + kept
+                counted[x] -= kept
+                room -= kept
+        _owe(state.unspent, counted)  # leased units that did not fit: back in the next commit
+        return until
 
-    def _fits(self, view: View, priority: Priority, take: Take, marked: bool) -> bool:
+    def _room(self, view: View, priority: Priority, bucket: int, taken: int, marked: bool) -> int:
+        """How many of the `taken` units counted in `view` at `bucket` may be granted: the window
+        without them, filled up to the cap (for a read, the reserve also free within the lead)."""
         sched = self.schedule
-        total = view.total(sched, take.bucket)
-        if priority is Priority.TRADE:
-            return total <= sched.budget
-        if total > self._cap(priority, marked):
-            return False
-        return view.total(sched, take.bucket + sched.lead) <= sched.budget - sched.reserve
+        room = self._cap(priority, marked) - (view.total(sched, bucket) - taken)
+        if priority is Priority.READ:
+            ahead = view.total(sched, bucket + sched.lead) - taken
+            room = min(room, sched.budget - sched.reserve - ahead)
+        return max(0, min(room, taken))
 
     def _cap(self, priority: Priority, marked: bool) -> int:
         sched = self.schedule
@@ -254,7 +336,7 @@ class SlotLimiter:
         with state.lock:
             if state.blocked_until > now:
                 return None
-            take = self._prepare(state, key, priority, units, self.schedule.bucket(now), fold=False)
+            take = self._prepare(state, key, priority, units, self.schedule.bucket(now), lease=False)
         return Reservation(self, state, key, priority, take)
 
     def _settle(self, reservation: Reservation, results: Sequence[Any]) -> Permit | None:

@@ -91,6 +91,46 @@ def test_on_a_slow_host_commits_aim_at_a_bucket_still_open_when_they_return(fire
     assert limiter.stats.lost == lost
 
 
+REAL = Schedule(budget=190, window=60.0, guard=0.25, read_wait=0.5, trade_wait=2.0)
+
+
+def test_sparse_reads_at_the_real_budget_spend_a_lease_between_commits(firestore_project: str) -> None:
+    """One read every half second against 190 per minute: once the demand shows, each commit leases the
+    next buckets' units, so most reads make no commit at all, and none sleeps."""
+    from google.cloud import firestore
+
+    db = firestore.Client(project=firestore_project)
+    clock = ManualClock()
+    limiter = instance(db, clock, REAL)
+    count = counting(db)
+    for _ in range(20):
+        limiter.acquire(KEY, Priority.READ)
+        clock.advance(REAL.width)
+    assert clock.slept == []
+    assert limiter.stats.granted == 20 and limiter.stats.leased >= 12
+    assert count.calls["commit"] <= 8
+
+
+def test_a_lease_takes_only_the_units_that_fit(firestore_project: str) -> None:
+    """An instance whose last buckets showed demand asks for its unit and a lease; with two units left
+    it gets its own and one leased, which it spends in the next bucket with no commit."""
+    from google.cloud import firestore
+
+    clock = FrozenClock()
+    reader = instance(firestore.Client(project=firestore_project), clock, REAL)
+    other = instance(firestore.Client(project=firestore_project), clock, REAL)
+    for _ in range(5):  # one a bucket: the demand, its leases spent
+        reader.acquire(KEY, Priority.TRADE)
+        clock.advance(REAL.width)
+    assert reader.stats.leased == 3
+    other.acquire(KEY, Priority.TRADE, units=REAL.budget - 5 - 2)  # one take: no lease of its own
+    reader.acquire(KEY, Priority.TRADE)
+    clock.advance(REAL.width)
+    commits = reader.stats.commits
+    reader.acquire(KEY, Priority.TRADE)
+    assert reader.stats.commits == commits and reader.stats.leased == 4
+
+
 def test_a_burst_of_orders_up_to_the_budget_is_granted_at_once(instances: Instances) -> None:
     """After idle, the whole budget goes to a burst at one instant; the next waits for the window."""
     clock = FrozenClock()
@@ -174,11 +214,20 @@ def test_every_unit_goes_to_one_caller_across_instances_and_threads(instances: I
 
 
 @pytest.mark.timeout(60)
-def test_sends_never_exceed_the_budget_in_any_rolling_window(firestore_project: str) -> None:
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        Schedule(budget=8, window=1.5, guard=0.1, read_wait=0.3, trade_wait=1.0),
+        Schedule(budget=80, window=3.0, guard=0.1, read_wait=0.3, trade_wait=1.0),
+    ],
+    ids=["one_unit_per_take", "with_leases"],
+)
+def test_sends_never_exceed_the_budget_in_any_rolling_window(
+    firestore_project: str, schedule: Schedule
+) -> None:
     """Real time, four instances, twelve threads, a burst then saturation: no window holds more."""
     from google.cloud import firestore
 
-    schedule = Schedule(budget=8, window=1.5, guard=0.1, read_wait=0.3, trade_wait=1.0)
     clock = SystemClock()
     limiters = [instance(firestore.Client(project=firestore_project), clock, schedule) for _ in range(4)]
     sends: list[float] = []
