@@ -107,13 +107,15 @@ class SlotStore:
         self,
         key: str,
         bucket: int,
+        units: int,
         adds: Mapping[int, int],
         *,
         debts: Mapping[int, int],
         trade_until: float,
         stale: Collection[int],
     ) -> Take:
-        """One write that adds `adds` (in `bucket` and the buckets after it), hands back `debts`, resets
+        """One write that adds `adds` (the caller's `units` in `bucket`, and a lease in it and the buckets
+        after it), hands back `debts`, resets
         the cells ahead and reads the rest through `Increment(0)`; preceded by a reset of the cells of
         the `stale` buckets taken (ones no commit seen has reset since their cell last held another)."""
         sched = self._schedule
@@ -129,7 +131,7 @@ class SlotStore:
         if stale:
             resets = [_transform(sched.cell(x), "maximum", x * TICKET) for x in sorted(stale)]
             writes.insert(0, self._write(key, resets))
-        return Take(bucket, adds[bucket], dict(adds), writes)
+        return Take(bucket, units, dict(adds), writes)
 
     def take(self, take: Take) -> Taken:
         return take.read(self._schedule, self._commit(take.writes))

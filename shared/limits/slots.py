@@ -1,11 +1,13 @@
 """The Firestore sliding-window limiter: units counted in time buckets on `ratelimit/{key fingerprint}`.
 
-One commit per acquisition, never a read or a transaction: the commit adds the caller's units to the
-current bucket and reads back every count of the window (shared/limits/slot_store.py), so a free
-budget costs no wait at all and a burst takes the whole budget at once. A commit that finds the window
-full hands its units back in the instance's next commit (or at once), and the caller waits, using what
-the commit saw, until older buckets leave the window, or answers 429 with that exact Retry-After
-without a commit. A unit can also be taken inside another commit (`prepare`, for an order's claim).
+At most one commit per acquisition, never a read or a transaction: the commit adds the caller's units
+to the current bucket and reads back every count of the window (shared/limits/slot_store.py), so a
+free budget costs no wait at all and a burst takes the whole budget at once; the same commit may
+lease units for the instance's next callers, which then need no commit (shared/limits/lease.py). A
+commit that finds the window full hands its units back at once, and the caller waits, using what the
+commit saw, until older buckets leave the window, or answers 429 with that exact Retry-After without
+a commit. A commit aims at a bucket that is still open when it returns, by the recent commit
+latencies. A unit can also be taken inside another commit (`prepare`, for an order's claim).
 The arithmetic and the bound's proof: shared/limits/schedule.py.
 """
 
@@ -24,9 +26,10 @@ from google.api_core.exceptions import GoogleAPIError
 from shared.clock import Clock
 from shared.config import Settings
 from shared.errors import RateLimited, Unavailable
+from shared.limits.lease import Lease, owe
 from shared.limits.local import LocalLimiter
 from shared.limits.protocol import Limiter, LimiterStats, Permit, Priority
-from shared.limits.schedule import LEASE_BUCKETS, Schedule, View
+from shared.limits.schedule import Schedule, View
 from shared.limits.slot_store import SlotStore, Take, Taken
 
 log = logging.getLogger("execution_engine.ratelimit")
@@ -36,25 +39,16 @@ BackoffNotice = Callable[[str, float, int], None]
 DEGRADED_SECONDS = 5.0  # after a Firestore failure, how long to stay on the local share
 ATTEMPTS = 4
 LATENCIES = 8  # recent commit latencies kept, to aim each commit at a bucket still open when it returns
-LEASE_HISTORY = 5  # the buckets of demand a lease is sized by: the four before the current one
-
-
-def _owe(owed: dict[int, int], units: Mapping[int, int]) -> None:
-    for x, n in units.items():
-        if n > 0:
-            owed[x] = owed.get(x, 0) + n
 
 
 @dataclass
 class _KeyState:
+    lease: Lease
     lock: threading.Lock = field(default_factory=threading.Lock)
     view: View | None = None  # what the last commit saw
     blocked_until: float = 0.0
     trade_until: float = 0.0
     debts: dict[int, int] = field(default_factory=dict)  # units of lost takes, handed back at once
-    unspent: dict[int, int] = field(default_factory=dict)  # lease units to hand back in the next commit
-    leased: dict[int, int] = field(default_factory=dict)  # units granted ahead and not yet spent, by bucket
-    asked: dict[int, int] = field(default_factory=dict)  # units asked for lately, by bucket: the demand
 
 
 class SlotLimiter:
@@ -83,19 +77,22 @@ class SlotLimiter:
 
     def _state(self, key: str) -> _KeyState:
         with self._keys_lock:
-            return self._keys.setdefault(key, _KeyState())
+            if key not in self._keys:
+                self._keys[key] = _KeyState(Lease(self.schedule))
+            return self._keys[key]
 
     # -- acquiring -------------------------------------------------------------------------
 
     def acquire(self, key: str, priority: Priority, units: int = 1) -> float | None:
+        state = self._state(key)
+        with state.lease.caller():
+            return self._acquire(state, key, priority, units)
+
+    def _acquire(self, state: _KeyState, key: str, priority: Priority, units: int) -> float | None:
         wait = self.schedule.read_wait if priority is Priority.READ else self.schedule.trade_wait
         deadline = self._clock.now() + wait
-        state = self._state(key)
         with state.lock:
-            leased = self._spend_lease(state, units)
-        if leased is not None:
-            self.stats.add(granted=units, leased=units)
-            return leased
+            state.lease.note(self.schedule.bucket(self._clock.now()), units)
         granted = False
         try:
             for _ in range(ATTEMPTS):
@@ -118,10 +115,14 @@ class SlotLimiter:
     def _attempt(
         self, state: _KeyState, key: str, priority: Priority, units: int, deadline: float
     ) -> float | None:
-        """Take `units` in the first bucket the window should have room in, if that bucket starts
-        within the wait, committing now and sleeping until it starts; None: try again."""
+        """Take `units` from the lease, or in the first bucket the window should have room in, if that
+        bucket starts within the wait, committing now and sleeping until it starts; None: try again."""
         sched = self.schedule
         with state.lock:
+            leased = self._spend_lease(state, units)
+            if leased is not None:  # also what a caller that waited behind this instance's commit finds
+                self.stats.add(leased=units)
+                return leased
             now = self._clock.now()
             current = sched.bucket(now)
             if state.blocked_until > now:
@@ -161,47 +162,13 @@ class SlotLimiter:
         return max(sched.bucket(now), sched.bucket(back - sched.lateness))
 
     def _spend_lease(self, state: _KeyState, units: int) -> float | None:
-        """Units from this instance's lease for the current bucket, with no commit (state.lock held);
-        counts the demand, and owes back the lease's units of buckets already past."""
+        """The caller's units from the lease, with no commit (state.lock held), or None."""
         sched = self.schedule
         now = self._clock.now()
         current = sched.bucket(now)
-        state.asked[current] = state.asked.get(current, 0) + units
-        for x in [x for x in state.asked if x <= current - LEASE_HISTORY]:
-            del state.asked[x]
-        for x in [x for x in state.leased if x < current]:
-            _owe(state.unspent, {x: state.leased.pop(x)})
-        have = state.leased.get(current, 0)
-        if have < units or state.blocked_until > now or now > sched.usable_until(current):
+        if state.blocked_until > now or not state.lease.spend(current, units):
             return None
-        state.leased[current] = have - units
         return sched.usable_until(current)
-
-    def _lease_plan(self, state: _KeyState, bucket: int, units: int) -> dict[int, int]:
-        """The units a take at `bucket` asks for: the caller's, and, while the window last seen is at most
-        half full, up to `lease` more for the demand the last few buckets showed (per bucket, for this
-        one and the next LEASE_BUCKETS - 1). A busy window is left to one unit per take: the units go to
-        whoever asks first, not to instances that may not spend them."""
-        sched = self.schedule
-        adds = {bucket: units}
-        if state.view is None:
-            return adds
-        spare = min(sched.lease, sched.budget // 2 - state.view.total(sched, bucket) - units)
-        current = sched.bucket(self._clock.now())
-        recent = sum(n for x, n in state.asked.items() if current - LEASE_HISTORY < x < current)
-        so_far = state.asked.get(current, 0)
-        per_bucket = max(math.ceil(recent / (LEASE_HISTORY - 1)), so_far)
-        for x in range(bucket, bucket + LEASE_BUCKETS):
-            if spare <= 0:
-                break
-            # The current bucket is expected to see its share, and at least as many again as so far.
-            ahead = max(per_bucket - so_far, so_far - units) if x == current else per_bucket
-            want = ahead - state.leased.get(x, 0)
-            extra = max(0, min(want, spare))
-            if extra:
-                adds[x] = adds.get(x, 0) + extra
-                spare -= extra
-        return adds
 
     def _ready(self, view: View, priority: Priority, bucket: int, units: int, marked: bool) -> int:
         """The first bucket whose commit the window seen would grant (if nobody else took a unit)."""
@@ -228,16 +195,16 @@ class SlotLimiter:
         debts: dict[int, int] = {}
         adds = {bucket: units}
         if lease:
-            adds = self._lease_plan(state, bucket, units)
+            current = sched.bucket(self._clock.now())
+            adds = state.lease.plan(bucket, current, units, state.view)
             reach = sched.window_buckets(bucket)
-            for owed in (state.debts, state.unspent):
-                for x in [x for x in owed if x in reach]:
-                    debts[x] = debts.get(x, 0) + owed.pop(x)
+            owe(debts, state.lease.owed_within(reach))
+            owe(debts, {x: state.debts.pop(x) for x in [x for x in state.debts if x in reach]})
         # A cell is ready when a commit seen since reset it; else it is reset first (a second write).
         seen = state.view.counts if state.view is not None else {}
         stale = [x for x in adds if x not in seen]
         marker = self._clock.now() + sched.trade_wait if priority is Priority.TRADE else 0.0
-        return self._store.prepare(key, bucket, adds, debts=debts, trade_until=marker, stale=stale)
+        return self._store.prepare(key, bucket, units, adds, debts=debts, trade_until=marker, stale=stale)
 
     def _granted(
         self, state: _KeyState, key: str, priority: Priority, take: Take, taken: Taken
@@ -250,24 +217,21 @@ class SlotLimiter:
         state.trade_until = max(state.trade_until, taken.trade_until)
         counted = {x: n for x, n in take.adds.items() if x in taken.fresh}
         if take.bucket not in counted:
-            _owe(state.debts, counted)
+            owe(state.debts, counted)
             return None  # the cell still held an old bucket: the caller's units were not counted
         now = self._clock.now()
         until = sched.usable_until(take.bucket)
-        room = self._room(taken.view, priority, take.bucket, sum(counted.values()), state.trade_until > now)
+        marked, total = state.trade_until > now, sum(counted.values())
+        room = self._room(taken.view, priority, take.bucket, total, marked)
         if room < take.units or now > until or state.blocked_until > max(now, sched.start(take.bucket)):
             self.stats.add(lost=1)
-            _owe(state.debts, counted)
+            owe(state.debts, counted)
             return None
-        room -= take.units
+        # Leased units may go to any caller: they are granted by a read's rules, whoever took them.
+        as_read = self._room(taken.view, Priority.READ, take.bucket, total, marked)
+        room = max(0, min(room, as_read) - take.units)
         counted[take.bucket] -= take.units
-        for x in sorted(counted):
-            kept = min(room, counted[x])
-            if kept:
-                state.leased[x] = state.leased.get(x, 0) + kept
-                counted[x] -= kept
-                room -= kept
-        _owe(state.unspent, counted)  # leased units that did not fit: back in the next commit
+        state.lease.keep(counted, room)
         return until
 
     def _room(self, view: View, priority: Priority, bucket: int, taken: int, marked: bool) -> int:

@@ -112,23 +112,68 @@ def test_sparse_reads_at_the_real_budget_spend_a_lease_between_commits(firestore
 
 
 def test_a_lease_takes_only_the_units_that_fit(firestore_project: str) -> None:
-    """An instance whose last buckets showed demand asks for its unit and a lease; with two units left
-    it gets its own and one leased, which it spends in the next bucket with no commit."""
+    """An instance whose last buckets showed demand asks for its read's unit and a lease; with two units
+    left above the orders' reserve it gets its own and one leased, which it spends in the next bucket
+    with no commit."""
     from google.cloud import firestore
 
     clock = FrozenClock()
     reader = instance(firestore.Client(project=firestore_project), clock, REAL)
     other = instance(firestore.Client(project=firestore_project), clock, REAL)
     for _ in range(5):  # one a bucket: the demand, its leases spent
-        reader.acquire(KEY, Priority.TRADE)
+        reader.acquire(KEY, Priority.READ)
         clock.advance(REAL.width)
     assert reader.stats.leased == 3
-    other.acquire(KEY, Priority.TRADE, units=REAL.budget - 5 - 2)  # one take: no lease of its own
-    reader.acquire(KEY, Priority.TRADE)
+    other.acquire(KEY, Priority.READ, units=REAL.budget - REAL.reserve - 5 - 2)  # no lease of its own
+    reader.acquire(KEY, Priority.READ)
     clock.advance(REAL.width)
     commits = reader.stats.commits
-    reader.acquire(KEY, Priority.TRADE)
+    reader.acquire(KEY, Priority.READ)
     assert reader.stats.commits == commits and reader.stats.leased == 4
+
+
+class StalledCommits:
+    """The client's API with every commit held for `seconds` of real time: callers pile up behind it."""
+
+    def __init__(self, inner: Any, seconds: float) -> None:
+        self._inner, self._seconds = inner, seconds
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._inner, name)
+        if name != "commit":
+            return target
+
+        def commit(*args: Any, **kwargs: Any) -> Any:
+            time.sleep(self._seconds)
+            return target(*args, **kwargs)
+
+        return commit
+
+
+def test_callers_waiting_on_one_instance_share_its_commit_in_a_busy_window(firestore_project: str) -> None:
+    """The window is more than half full, so there is no lease for demand; three reads that arrive
+    while one instance's commit is under way need one commit between them: the first of them takes a
+    unit for each caller waiting behind it, who spend them with no commit."""
+    from google.cloud import firestore
+
+    clock = FrozenClock()
+    other = instance(firestore.Client(project=firestore_project), clock, REAL)
+    other.acquire(KEY, Priority.READ, units=120)
+    db = firestore.Client(project=firestore_project)
+    reader = instance(db, clock, REAL)
+    reader.acquire(KEY, Priority.READ)  # its first commit, which also resets its bucket's cell
+    db._firestore_api_internal = StalledCommits(db._firestore_api, 0.4)
+    count = counting(db)
+    first = threading.Thread(target=reader.acquire, args=(KEY, Priority.READ))
+    first.start()
+    time.sleep(0.1)  # the first caller's commit is under way
+    behind = [threading.Thread(target=reader.acquire, args=(KEY, Priority.READ)) for _ in range(3)]
+    for thread in behind:
+        thread.start()
+    for thread in [first, *behind]:
+        thread.join()
+    assert reader.stats.granted == 5 and reader.stats.leased == 2
+    assert count.calls == {"commit": 2}
 
 
 def test_a_burst_of_orders_up_to_the_budget_is_granted_at_once(instances: Instances) -> None:

@@ -1,0 +1,109 @@
+"""An instance's lease on one key's window: units granted ahead of its callers, spent with no commit.
+
+A take may ask for more units than its caller needs: one for each caller of the same instance already
+waiting behind it, and, while the window last seen is at most half full, up to `Schedule.lease` more
+for the demand of the last few buckets, in the take's bucket and the next LEASE_BUCKETS - 1. The
+window grants them like any unit (shared/limits/schedule.py); a lease unit of bucket y is spent only
+while y is the current bucket, and one left unspent is handed back in the instance's next commit.
+All of it runs under the key's lock in shared/limits/slots.py, except `waiting`, which has its own.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from shared.limits.schedule import LEASE_BUCKETS, Schedule, View
+
+HISTORY = 5  # the buckets of demand a lease is sized by: the four before the current one
+
+
+def owe(owed: dict[int, int], units: Mapping[int, int]) -> None:
+    """Add `units` (by bucket) to the units `owed` back to the window."""
+    for x, n in units.items():
+        if n > 0:
+            owed[x] = owed.get(x, 0) + n
+
+
+@dataclass
+class Lease:
+    schedule: Schedule
+    leased: dict[int, int] = field(default_factory=dict)  # granted ahead, not yet spent, by bucket
+    unspent: dict[int, int] = field(default_factory=dict)  # to hand back in the next commit
+    asked: dict[int, int] = field(default_factory=dict)  # units asked for lately, by bucket
+    waiting: int = 0  # this instance's callers inside `acquire` for the key now
+    _waiting_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @contextmanager
+    def caller(self) -> Iterator[None]:
+        """One caller inside `acquire`, for as long as it is there."""
+        with self._waiting_lock:
+            self.waiting += 1
+        try:
+            yield
+        finally:
+            with self._waiting_lock:
+                self.waiting -= 1
+
+    def note(self, current: int, units: int) -> None:
+        """Count the units asked for in the current bucket: what the lease is sized by."""
+        self.asked[current] = self.asked.get(current, 0) + units
+        for x in [x for x in self.asked if x <= current - HISTORY]:
+            del self.asked[x]
+
+    def spend(self, current: int, units: int) -> bool:
+        """Take `units` of the current bucket's lease if it holds them; the units of buckets already
+        past are owed back."""
+        for x in [x for x in self.leased if x < current]:
+            owe(self.unspent, {x: self.leased.pop(x)})
+        have = self.leased.get(current, 0)
+        if have < units:
+            return False
+        self.leased[current] = have - units
+        return True
+
+    def plan(self, bucket: int, current: int, units: int, view: View | None) -> dict[int, int]:
+        """The units a take at `bucket` asks for, by bucket: the caller's `units` and the lease's."""
+        sched = self.schedule
+        adds = {bucket: units}
+        with self._waiting_lock:
+            behind = self.waiting - 1
+        if behind > 0 and bucket == current:
+            adds[bucket] += max(0, behind - self.leased.get(bucket, 0))
+        if view is None:
+            return adds
+        spare = min(sched.lease, sched.budget // 2 - view.total(sched, bucket) - units)
+        recent = sum(n for x, n in self.asked.items() if current - HISTORY < x < current)
+        so_far = self.asked.get(current, 0)
+        per_bucket = max(math.ceil(recent / (HISTORY - 1)), so_far)
+        for x in range(bucket, bucket + LEASE_BUCKETS):
+            if spare <= 0:
+                break
+            # The current bucket is expected to see its share, and at least as many again as so far.
+            expected = max(per_bucket - so_far, so_far - units) if x == current else per_bucket
+            want = expected - self.leased.get(x, 0) - (adds[x] - units if x == bucket else 0)
+            extra = max(0, min(want, spare))
+            if extra:
+                adds[x] = adds.get(x, 0) + extra
+                spare -= extra
+        return adds
+
+    def keep(self, units: Mapping[int, int], room: int) -> None:
+        """Of the lease units a take won (`units`, by bucket), keep `room`, earliest first; the rest are
+        owed back."""
+        rest = dict(units)
+        for x in sorted(rest):
+            kept = min(room, rest[x])
+            if kept > 0:
+                self.leased[x] = self.leased.get(x, 0) + kept
+                rest[x] -= kept
+                room -= kept
+        owe(self.unspent, rest)
+
+    def owed_within(self, reach: Iterable[int]) -> dict[int, int]:
+        """The unspent units of the buckets in `reach`, no longer owed once taken (into a commit)."""
+        buckets = set(reach)
+        return {x: self.unspent.pop(x) for x in [x for x in self.unspent if x in buckets]}
