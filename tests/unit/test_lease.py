@@ -1,0 +1,60 @@
+"""An instance's lease, without Firestore: what a take asks for, and what it keeps of what it won."""
+
+from __future__ import annotations
+
+from shared.limits.lease import Lease
+from shared.limits.schedule import Schedule, View
+
+REAL = Schedule(190, 60.0, 0.25, 0.5, 2.0)
+
+
+def sparse_lease() -> Lease:
+    """One unit asked for in each of the last four buckets (100 to 103)."""
+    lease = Lease(REAL)
+    for bucket in range(100, 104):
+        lease.note(bucket, 1)
+    lease.note(104, 1)  # the caller's own, in the current bucket
+    return lease
+
+
+def test_a_first_take_with_nothing_seen_asks_only_for_its_own_unit() -> None:
+    assert Lease(REAL).plan(104, 104, 1, None) == {104: 1}
+
+
+def test_one_unit_a_bucket_of_demand_leases_one_in_each_of_the_next_three_buckets() -> None:
+    assert sparse_lease().plan(104, 104, 1, View({104: 0}, 104)) == {104: 1, 105: 1, 106: 1, 107: 1}
+
+
+def test_a_window_more_than_half_full_leases_nothing_for_demand() -> None:
+    busy = View({60: REAL.budget // 2}, 104)
+    assert sparse_lease().plan(104, 104, 1, busy) == {104: 1}
+
+
+def test_callers_waiting_behind_the_take_get_a_unit_each_even_in_a_busy_window() -> None:
+    lease = sparse_lease()
+    busy = View({60: REAL.budget - 20}, 104)
+    with lease.caller(), lease.caller(), lease.caller():
+        assert lease.plan(104, 104, 1, busy) == {104: 3}
+
+
+def test_a_lease_never_asks_for_more_than_its_share_of_the_budget() -> None:
+    lease = Lease(REAL)
+    for bucket in range(100, 105):
+        lease.note(bucket, 500)
+    asked = lease.plan(104, 104, 1, View({104: 0}, 104))
+    assert sum(asked.values()) == 1 + REAL.lease
+
+
+def test_units_won_are_kept_earliest_first_and_the_rest_owed_back() -> None:
+    lease = Lease(REAL)
+    lease.keep({105: 1, 106: 1, 107: 1}, room=2)
+    assert lease.leased == {105: 1, 106: 1} and lease.unspent == {107: 1}
+
+
+def test_a_lease_unit_is_spent_only_in_its_own_bucket_and_owed_back_once_past() -> None:
+    lease = Lease(REAL)
+    lease.keep({105: 1, 106: 1}, room=2)
+    assert not lease.spend(104, 1)
+    assert lease.spend(105, 1)
+    assert not lease.spend(107, 1)
+    assert lease.unspent == {106: 1}
