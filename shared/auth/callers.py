@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
+from pydantic import ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
 from shared.errors import ConfigError, Forbidden, Unauthorized
+from shared.models import Model
 
 log = logging.getLogger("execution_engine")
 
@@ -57,7 +58,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class RegistryEntry(BaseModel):
+class RegistryEntry(Model):
     """One caller as the registry JSON gives it; types are strict, so `"10"` is not a limit."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
