@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -84,6 +84,7 @@ class Parts:
     db: Any
     limiter: Limiter
     credentials: AlpacaCredentials
+    callers: CallerRegistry
     alpaca: AlpacaClient
     gateway: Gateway
 
@@ -188,7 +189,7 @@ def wire(
         flatten=flatten,
         snapshots=Snapshots(alpaca, db, clock),
     )
-    return Parts(settings, clock, db, limiter, credentials, alpaca, gateway)
+    return Parts(settings, clock, db, limiter, credentials, registry, alpaca, gateway)
 
 
 def build(settings: Settings, **parts: Any) -> Gateway:
@@ -222,10 +223,11 @@ def install(instance: Gateway | None) -> None:
 
 
 def warm_up() -> Gateway | None:
-    """Build the instance's gateway from the environment and open its Firestore channel, ahead of the
-    first request: that request finds both ready, or waits on the lock for the build it would have made
-    itself. A gateway already there (built, or put in by `install`) is kept as it is. Never raises: after
-    a failed build the first request builds as before, and answers its own error."""
+    """Build the instance's gateway from the environment, open its Firestore channel and read the secrets
+    every request needs, ahead of the first request: that request finds them ready, or waits on the lock
+    for the build it would have made itself. A gateway already there (built, or put in by `install`) is
+    kept as it is. Never raises: after a failed step the first request does that step itself, as before,
+    and answers its own error."""
     global _gateway
     try:
         with _lock:
@@ -238,10 +240,16 @@ def warm_up() -> Gateway | None:
             "warm-up could not build the gateway (%s); the first request builds it", type(exc).__name__
         )
         return None
-    try:
-        open_channel(parts.db)
-    except Exception as exc:
-        log.warning("warm-up could not reach Firestore (%s); the first request connects", type(exc).__name__)
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("reach Firestore", partial(open_channel, parts.db)),
+        ("read the Alpaca keys", parts.credentials.current),
+        ("read the caller registry", parts.callers.known),
+    ]
+    for step, run in steps:
+        try:
+            run()
+        except Exception as exc:  # only the name: a secret's failure may quote what it read
+            log.warning("warm-up could not %s (%s); the first request tries again", step, type(exc).__name__)
     return parts.gateway
 
 

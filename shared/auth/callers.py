@@ -166,6 +166,10 @@ class CallerRegistry:
             raise Unauthorized("the credential is not valid", reason="invalid_token")
         return found
 
+    def known(self) -> list[Caller]:
+        """Every caller, as the loader reads them now (the instance's warm-up reads them ahead)."""
+        return list(self._load())
+
     def by_name(self, name: str) -> Caller | None:
         """The caller named `name` (a signature's keyId), if the registry has one."""
         return next((c for c in self._load() if c.name == name), None)

@@ -11,6 +11,10 @@ import pytest
 from shared import app
 from shared.app import Gateway
 from tests.gateway.conftest import call_entry, entry_client
+from tests.gateway.fake_secret_manager import FakeSecretManager
+from tests.support.sandbox import Sandbox
+
+KEY, SECRET = "alpaca-api-key", "alpaca-secret-key"  # the default secret names
 
 
 @pytest.fixture
@@ -39,6 +43,21 @@ def test_warm_up_builds_the_gateway_the_first_request_uses(environment: pytest.M
     reply = call_entry("get_config")
     assert reply.status == 200, reply.text
     assert warmed is not None and app.gateway() is warmed
+
+
+def test_warm_up_reads_the_keys_the_first_request_then_finds_cached(
+    environment: pytest.MonkeyPatch, sandbox: Sandbox
+) -> None:
+    """Keys held in Secret Manager are read once, by the warm-up, and not again by the first request."""
+    with FakeSecretManager({KEY: sandbox.key, SECRET: sandbox.secret}) as secrets:
+        environment.delenv("ALPACA_API_KEY")
+        environment.delenv("ALPACA_SECRET_KEY")
+        environment.setenv("SECRET_MANAGER_ENDPOINT", secrets.endpoint)
+        app.warm_up()
+        assert (secrets.reads[KEY], secrets.reads[SECRET]) == (1, 1)
+        reply = call_entry("get_account")
+        assert reply.status == 200, reply.text
+        assert (secrets.reads[KEY], secrets.reads[SECRET]) == (1, 1)
 
 
 def test_a_failed_warm_up_leaves_the_first_request_to_build(environment: pytest.MonkeyPatch) -> None:
