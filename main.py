@@ -21,6 +21,7 @@ from functions.positions import close_position, list_positions
 from functions.risk import get_risk, put_risk
 from functions.sync import sync_orders
 from shared import logs
+from shared.app import warm_up_workers
 
 __all__ = [
     "cancel_order",
@@ -53,6 +54,7 @@ __all__ = [
 ]
 
 logs.install()  # one JSON object per line on stdout, as Cloud Logging reads them
+warm_up_workers()  # each served worker builds the gateway and connects while it starts
 
 if flask.has_app_context():
     # Loaded by functions-framework: a path its router cannot match answers JSON, not an HTML page.

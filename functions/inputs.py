@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from shared.account import PAGE_MAX, TRADES_DEFAULT
@@ -16,12 +16,13 @@ from shared.audit import LIST_DEFAULT, LIST_MAX
 from shared.clock import parse_time
 from shared.config import ASSET_CLASSES
 from shared.decimals import PERCENT_MAX, QTY_MAX, parse_decimal
+from shared.models import Model
 from shared.notify.deadletters import LIST_DEFAULT as DEAD_LETTERS_DEFAULT
 from shared.notify.deadletters import LIST_MAX as DEAD_LETTERS_MAX
 from shared.orders.fills import FEED_DEFAULT, FEED_MAX
 
 
-class NoInput(BaseModel):
+class NoInput(Model):
     """A route's query or body when it takes none: anything given is ignored."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -156,7 +157,7 @@ class DateQuery(NoInput):
 AssetClass = Literal["us_equity", "us_option", "crypto"]
 
 
-class FlattenRequest(BaseModel):
+class FlattenRequest(Model):
     """POST /flatten: which asset classes to close; the FLATTEN_ASSET_CLASSES setting when left out."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

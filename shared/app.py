@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -28,6 +30,7 @@ from shared.eod.flatten import Flattener
 from shared.eod.procedure import Procedure
 from shared.eod.runs import Runs
 from shared.eod.snapshot import Snapshots
+from shared.firestore import open_channel
 from shared.limits.protocol import Limiter
 from shared.limits.slots import limiter_from_settings
 from shared.notify.center import Notifications
@@ -43,6 +46,8 @@ from shared.orders.sync import OrderSync
 from shared.risk.checks import AlpacaMarket, RiskChecks
 from shared.risk.store import RiskStore
 from shared.secrets import CachedSecrets, SecretManagerReader, SecretReader
+
+log = logging.getLogger("execution_engine")
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class Parts:
     db: Any
     limiter: Limiter
     credentials: AlpacaCredentials
+    callers: CallerRegistry
     alpaca: AlpacaClient
     gateway: Gateway
 
@@ -183,7 +189,7 @@ def wire(
         flatten=flatten,
         snapshots=Snapshots(alpaca, db, clock),
     )
-    return Parts(settings, clock, db, limiter, credentials, alpaca, gateway)
+    return Parts(settings, clock, db, limiter, credentials, registry, alpaca, gateway)
 
 
 def build(settings: Settings, **parts: Any) -> Gateway:
@@ -193,6 +199,7 @@ def build(settings: Settings, **parts: Any) -> Gateway:
 
 _lock = threading.Lock()
 _gateway: Gateway | None = None
+_warms_workers = False
 
 
 def gateway() -> Gateway:
@@ -213,3 +220,49 @@ def install(instance: Gateway | None) -> None:
         replaced, _gateway = _gateway, instance
     if replaced is not None and replaced is not instance:
         replaced.close()
+
+
+def warm_up() -> Gateway | None:
+    """Build the instance's gateway from the environment, open its Firestore channel and read the secrets
+    every request needs, ahead of the first request: that request finds them ready, or waits on the lock
+    for the build it would have made itself. A gateway already there (built, or put in by `install`) is
+    kept as it is. Never raises: after a failed step the first request does that step itself, as before,
+    and answers its own error."""
+    global _gateway
+    try:
+        with _lock:
+            if _gateway is not None:
+                return _gateway
+            parts = wire(Settings.from_env())
+            _gateway = parts.gateway
+    except Exception as exc:
+        log.warning(
+            "warm-up could not build the gateway (%s); the first request builds it", type(exc).__name__
+        )
+        return None
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("reach Firestore", partial(open_channel, parts.db)),
+        ("read the Alpaca keys", parts.credentials.current),
+        ("read the caller registry", parts.callers.known),
+    ]
+    for step, run in steps:
+        try:
+            run()
+        except Exception as exc:  # only the name: a secret's failure may quote what it read
+            log.warning("warm-up could not %s (%s); the first request tries again", step, type(exc).__name__)
+    return parts.gateway
+
+
+def warm_up_workers() -> None:
+    """Warm every worker process forked from this one (gunicorn's, as functions-framework serves on Cloud
+    Functions) in a daemon thread, overlapping the worker's own start. Only a fork starts it: a process that
+    imports main and never forks (tests, the local server) builds on first use, as before, and a thread
+    started before the fork would not survive it, nor would a gRPC channel opened there."""
+    global _warms_workers
+    if not _warms_workers:
+        _warms_workers = True
+        os.register_at_fork(after_in_child=_start_warm_up)
+
+
+def _start_warm_up() -> None:
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()

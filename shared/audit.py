@@ -8,11 +8,11 @@ from enum import StrEnum
 from typing import Any
 
 from google.cloud import firestore
-from pydantic import BaseModel
 
 from shared.clock import Clock
 from shared.errors import GatewayError
 from shared.firestore import AUDIT, READ_RETRY, TIMEOUT_SECONDS, Duplicate, as_json, firestore_errors
+from shared.models import Model
 
 log = logging.getLogger("execution_engine")
 
@@ -46,7 +46,7 @@ class Event(StrEnum):
     LIMITER_BACKOFF = "limiter.backoff"  # the broker said its budget is spent; one per key and reset
 
 
-class AuditPage(BaseModel):
+class AuditPage(Model):
     """A page of events, oldest first; pass `next_since` as `since` for the next page (ids may repeat)."""
 
     events: list[dict[str, Any]]

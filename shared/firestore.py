@@ -26,6 +26,7 @@ NOTIFY_DELIVERIES = "notify_deliveries"  # one per (audit event, target): attemp
 NOTIFY_FAILED = "notify_failed"  # dead letters: deliveries that failed their last attempt
 EOD_RUNS = "eod_runs"
 POSITION_SNAPSHOTS = "position_snapshots"
+CHANNEL = "channel"  # never written: the warm-up's read opens the client's channel and finds nothing
 
 TIMEOUT_SECONDS = 3.0
 # Reads may retry briefly; commits never do (a retried create could meet itself as a duplicate).
@@ -56,6 +57,12 @@ def firestore_errors(reading: bool = False) -> Iterator[None]:
         raise Duplicate(str(exc)) from exc
     except (gexc.GoogleAPICallError, gexc.RetryError) as exc:
         raise audit_unavailable(reading) from exc
+
+
+def open_channel(db: Any) -> None:
+    """One read of a document nobody writes, so the client's gRPC channel (and its credentials) are ready
+    before the first request's own call needs them."""
+    db.collection(CHANNEL).document("open").get(timeout=TIMEOUT_SECONDS)
 
 
 def as_json(value: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Response models of the public API: the seed's field names and JSON types.
+"""Response models of the public API: the seed's field names and JSON types; and `Model`, the base of
+every model of the engine.
 
 Inside the engine amounts are `Decimal` and times aware `datetime`; only their JSON form (the edge)
 turns them into the seed's types: decimals as plain strings, times as RFC 3339 strings.
@@ -13,7 +14,14 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 
 
-class ApiModel(BaseModel):
+class Model(BaseModel):
+    """Every model of the engine. Its validator and serializer are built on first use, not at import: an
+    entry point loads every module but needs a few models, and a cold start pays for those alone."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class ApiModel(Model):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 

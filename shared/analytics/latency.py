@@ -7,9 +7,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from shared.analytics.stats import percentile
+from shared.models import Model
 
 # phase -> (from timing, to timing); `requested_at` is when the claim was made.
 PHASES: dict[str, tuple[str, str]] = {
@@ -21,7 +20,7 @@ PHASES: dict[str, tuple[str, str]] = {
 }
 
 
-class Phase(BaseModel):
+class Phase(Model):
     """Milliseconds."""
 
     count: int

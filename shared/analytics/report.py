@@ -11,14 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 from google.cloud import firestore
-from pydantic import BaseModel
 
 from shared.analytics.latency import PHASES, Phase, phase_ms
 from shared.analytics.slippage import Sample, SlippageStats, slippage_bps
 from shared.clock import Clock
 from shared.errors import BadRequest
 from shared.firestore import ORDERS, READ_RETRY, TIMEOUT_SECONDS, firestore_errors
-from shared.models import Amount, Time
+from shared.models import Amount, Model, Time
 from shared.orders.fills import FillStore
 
 DEFAULT_WINDOW = timedelta(days=1)
@@ -27,7 +26,7 @@ MAX_RECORDS = 5000  # per report; `truncated` says when the window held more
 RATE_PLACES = Decimal("0.0001")
 
 
-class Group(BaseModel):
+class Group(Model):
     orders: int = 0
     submitted: int = 0
     filled: int = 0  # orders with any fill
@@ -39,7 +38,7 @@ class Group(BaseModel):
     latency_ms: dict[str, Phase]
 
 
-class AnalyticsReport(BaseModel):
+class AnalyticsReport(Model):
     since: Time
     until: Time
     paper: bool  # paper fills say little about real slippage

@@ -7,10 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pydantic import BaseModel
-
 from shared.analytics.stats import median, percentile
-from shared.models import Amount
+from shared.models import Amount, Model
 
 BPS = Decimal(10000)
 PLACES = Decimal("0.01")
@@ -30,7 +28,7 @@ class Sample:
     notional: Decimal  # filled qty times average price: the weight
 
 
-class SlippageStats(BaseModel):
+class SlippageStats(Model):
     """Over the orders with a fill and an arrival price; null when there are none."""
 
     count: int

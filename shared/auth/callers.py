@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
+from pydantic import ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
 from shared.errors import ConfigError, Forbidden, Unauthorized
+from shared.models import Model
 
 log = logging.getLogger("execution_engine")
 
@@ -57,7 +58,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class RegistryEntry(BaseModel):
+class RegistryEntry(Model):
     """One caller as the registry JSON gives it; types are strict, so `"10"` is not a limit."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -164,6 +165,10 @@ class CallerRegistry:
         if found is None:
             raise Unauthorized("the credential is not valid", reason="invalid_token")
         return found
+
+    def known(self) -> list[Caller]:
+        """Every caller, as the loader reads them now (the instance's warm-up reads them ahead)."""
+        return list(self._load())
 
     def by_name(self, name: str) -> Caller | None:
         """The caller named `name` (a signature's keyId), if the registry has one."""

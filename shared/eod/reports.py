@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
-from shared.models import Position
+from shared.models import Model, Position
 
 
-class Snapshot(BaseModel):
+class Snapshot(Model):
     """Account equity, cash, buying power and every position (crypto included) at one time."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -25,7 +25,7 @@ class Snapshot(BaseModel):
     positions: list[Position]
 
 
-class LiquidationOrder(BaseModel):
+class LiquidationOrder(Model):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     attempt: int
@@ -37,7 +37,7 @@ class LiquidationOrder(BaseModel):
     error: str | None = None
 
 
-class SymbolOutcome(BaseModel):
+class SymbolOutcome(Model):
     """One symbol the run closed: closed, already_flat (gone without our order), or failed with a reason."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -52,7 +52,7 @@ class SymbolOutcome(BaseModel):
     orders: list[LiquidationOrder]
 
 
-class FlattenRun(BaseModel):
+class FlattenRun(Model):
     """One flatten run as `eod_runs` records it: state, times, outcomes, the orders placed, every step."""
 
     model_config = ConfigDict(extra="allow", frozen=True)

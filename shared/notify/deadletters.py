@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 from google.cloud import firestore
-from pydantic import BaseModel
 
 from shared.errors import Conflict, NotFound
 from shared.firestore import (
@@ -17,6 +16,7 @@ from shared.firestore import (
     as_json,
     firestore_errors,
 )
+from shared.models import Model
 from shared.notify.dispatch import Attempts
 
 LIST_DEFAULT = 50
@@ -31,7 +31,7 @@ def dead_letter_id(value: str) -> str:
     return value
 
 
-class DeadLetter(BaseModel):
+class DeadLetter(Model):
     id: str
     message_id: str
     event_id: str
@@ -44,13 +44,13 @@ class DeadLetter(BaseModel):
     body: str
 
 
-class DeadLetters(BaseModel):
+class DeadLetters(Model):
     """Newest first."""
 
     failed: list[DeadLetter]
 
 
-class Replay(BaseModel):
+class Replay(Model):
     id: str
     delivered: bool
     status: int | None = None

@@ -10,12 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from google.cloud import firestore
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.audit import AuditLog, Event
 from shared.errors import Unprocessable
 from shared.firestore import READ_RETRY, SETTINGS, TIMEOUT_SECONDS, firestore_errors
+from shared.models import Model
 from shared.notify.payloads import Format
 from shared.notify.signing import secret_key
 
@@ -38,7 +39,7 @@ SUGGESTED = (
 )
 
 
-class TargetIn(BaseModel):
+class TargetIn(Model):
     """A target as PUT sends it; `secret` may be left out to keep the stored one of the same name."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -84,7 +85,7 @@ class TargetIn(BaseModel):
         return sorted(set(value))
 
 
-class NotificationsChange(BaseModel):
+class NotificationsChange(Model):
     """The whole list of targets (a PUT replaces it)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -99,7 +100,7 @@ class NotificationsChange(BaseModel):
         return self
 
 
-class Target(BaseModel):
+class Target(Model):
     """A stored target."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -117,7 +118,7 @@ class Target(BaseModel):
         return not self.disabled and any(e in ("*", kind, f"{family}.*") for e in self.events)
 
 
-class TargetView(BaseModel):
+class TargetView(Model):
     name: str
     url: str
     events: list[str]
@@ -127,7 +128,7 @@ class TargetView(BaseModel):
     disabled_reason: str | None = None
 
 
-class NotificationsView(BaseModel):
+class NotificationsView(Model):
     targets: list[TargetView]
 
     @classmethod

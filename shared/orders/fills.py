@@ -12,11 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from google.cloud import firestore
-from pydantic import BaseModel
 
 from shared.clock import parse_time
 from shared.firestore import FILLS, READ_RETRY, TIMEOUT_SECONDS, firestore_errors
-from shared.models import Amount, ApiModel, Time
+from shared.models import Amount, ApiModel, Model, Time
 
 FEED_DEFAULT = 100
 FEED_MAX = 500
@@ -71,7 +70,7 @@ class Fill(ApiModel):
         return found
 
 
-class FillsPage(BaseModel):
+class FillsPage(Model):
     """Fills oldest first; pass `next_cursor` as `cursor` for the next page (None: nothing more yet)."""
 
     fills: list[Fill]

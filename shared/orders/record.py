@@ -6,7 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from shared.models import Model
 
 KeySource = Literal["client_order_id", "idempotency_key", "generated"]
 
@@ -19,7 +21,7 @@ class OrderState(StrEnum):
     UNRESOLVED = "unresolved"  # sent or about to be, with no answer yet: a repeat or a sync settles it
 
 
-class Answer(BaseModel):
+class Answer(Model):
     """The HTTP answer of a settled record, which every repeat of the key gets again."""
 
     model_config = ConfigDict(frozen=True)
@@ -28,7 +30,7 @@ class Answer(BaseModel):
     body: dict[str, Any]
 
 
-class OrderRecord(BaseModel):
+class OrderRecord(Model):
     """One idempotency key's order. Created pending with its first event; settled by `OrderRecords`."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")

@@ -7,10 +7,11 @@ import json
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator, model_validator
+from pydantic import ConfigDict, PrivateAttr, field_validator, model_validator
 
 from shared.decimals import Notional, Percent, Price, Quantity
 from shared.identifiers import Symbol
+from shared.models import Model
 from shared.orders.rules import RULES, asset_class_of, check_client_order_id, check_price
 
 
@@ -50,7 +51,7 @@ class PositionIntent(StrEnum):
     SELL_TO_CLOSE = "sell_to_close"
 
 
-class _Part(BaseModel):
+class _Part(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -74,7 +75,7 @@ class StopLoss(_Part):
         return self
 
 
-class OrderRequest(BaseModel):
+class OrderRequest(Model):
     """POST /orders. Decimals may arrive as strings or numbers and are kept exact."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

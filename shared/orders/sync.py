@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from google.cloud import firestore
-from pydantic import BaseModel
 
 from shared.alpaca.client import AlpacaClient
 from shared.audit import AuditLog, Event
@@ -23,6 +22,7 @@ from shared.clock import Clock, parse_time
 from shared.deadline import READ_SECONDS, Deadline
 from shared.errors import GatewayError
 from shared.firestore import ORDERS, READ_RETRY, SYNC, TIMEOUT_SECONDS, Duplicate, firestore_errors
+from shared.models import Model
 from shared.orders.arrival import ArrivalPrices
 from shared.orders.fills import Fill, FillStore, time_key
 from shared.orders.reconciler import Reconciler
@@ -50,7 +50,7 @@ LEG_FIELDS: tuple[str, ...] = ("id", "client_order_id", "symbol", "side", "type"
 LEG_FIELDS += ("filled_qty", "filled_avg_price", "limit_price", "stop_price", "filled_at")
 
 
-class SyncReport(BaseModel):
+class SyncReport(Model):
     """What one run did."""
 
     run_key: str

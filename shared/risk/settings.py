@@ -9,7 +9,6 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -19,6 +18,7 @@ from pydantic import (
 )
 
 from shared.clock import EASTERN
+from shared.models import Model
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # A time of day in the window, 24-hour US Eastern: answered as HH:MM; HH:MM:SS is accepted too (documents
@@ -93,7 +93,7 @@ Days = Annotated[
 Stamp = Annotated[str | None, Field(json_schema_extra={"readOnly": True})]  # set by every change
 
 
-class TradingWindow(BaseModel):
+class TradingWindow(Model):
     """Hours in US Eastern time when new exposure may be taken; exits and cancels pass at any time."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -121,7 +121,7 @@ class TradingWindow(BaseModel):
         return now >= self.start or now < self.end  # a window across midnight
 
 
-class RiskSettings(BaseModel):
+class RiskSettings(Model):
     """The document `settings/risk`. Unset limits do not apply; an empty allowlist allows every symbol."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -170,7 +170,7 @@ class RiskSettings(BaseModel):
         return self.model_dump(mode="json")
 
 
-class RiskChange(BaseModel):
+class RiskChange(Model):
     """PUT /risk: the fields to change (null clears one); a field left out keeps its value."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
