@@ -4,7 +4,8 @@ A take may ask for more units than its caller needs: one for each caller of the 
 waiting behind it, and, while the window last seen is at most half full, up to `Schedule.lease` more
 for the demand of the last few buckets, in the take's bucket and the next LEASE_BUCKETS - 1. The
 window grants them like any unit (shared/limits/schedule.py); a lease unit of bucket y is spent only
-while y is the current bucket, and one left unspent is handed back in the instance's next commit.
+while y is the current bucket, and one left unspent is handed back in the instance's next commit
+(units a take asked for and did not win are handed back at once).
 All of it runs under the key's lock in shared/limits/slots.py, except `waiting`, which has its own.
 """
 
@@ -71,10 +72,11 @@ class Lease:
         adds = {bucket: units}
         with self._waiting_lock:
             behind = self.waiting - 1
-        if behind > 0 and bucket == current:
-            adds[bucket] += max(0, behind - self.leased.get(bucket, 0))
         if view is None:
             return adds
+        if behind > 0 and bucket == current:  # as many as the window seen has room for, the reserve kept
+            room = sched.budget - sched.reserve - view.total(sched, bucket) - units
+            adds[bucket] += max(0, min(behind - self.leased.get(bucket, 0), room))
         spare = min(sched.lease, sched.budget // 2 - view.total(sched, bucket) - units)
         recent = sum(n for x, n in self.asked.items() if current - HISTORY < x < current)
         so_far = self.asked.get(current, 0)
@@ -91,9 +93,9 @@ class Lease:
                 spare -= extra
         return adds
 
-    def keep(self, units: Mapping[int, int], room: int) -> None:
-        """Of the lease units a take won (`units`, by bucket), keep `room`, earliest first; the rest are
-        owed back."""
+    def keep(self, units: Mapping[int, int], room: int) -> dict[int, int]:
+        """Of the lease units a take won (`units`, by bucket), keep `room`, earliest first; the rest, which
+        the window counts and nobody may spend, are returned for the caller to hand back."""
         rest = dict(units)
         for x in sorted(rest):
             kept = min(room, rest[x])
@@ -101,7 +103,7 @@ class Lease:
                 self.leased[x] = self.leased.get(x, 0) + kept
                 rest[x] -= kept
                 room -= kept
-        owe(self.unspent, rest)
+        return {x: n for x, n in rest.items() if n > 0}
 
     def owed_within(self, reach: Iterable[int]) -> dict[int, int]:
         """The unspent units of the buckets in `reach`, no longer owed once taken (into a commit)."""

@@ -37,6 +37,13 @@ def test_callers_waiting_behind_the_take_get_a_unit_each_even_in_a_busy_window()
         assert lease.plan(104, 104, 1, busy) == {104: 3}
 
 
+def test_callers_waiting_get_no_more_units_than_the_window_seen_has_above_the_reserve() -> None:
+    lease = sparse_lease()
+    nearly_full = View({60: REAL.budget - REAL.reserve - 2}, 104)
+    with lease.caller(), lease.caller(), lease.caller(), lease.caller():
+        assert lease.plan(104, 104, 1, nearly_full) == {104: 2}
+
+
 def test_a_lease_never_asks_for_more_than_its_share_of_the_budget() -> None:
     lease = Lease(REAL)
     for bucket in range(100, 105):
@@ -45,10 +52,10 @@ def test_a_lease_never_asks_for_more_than_its_share_of_the_budget() -> None:
     assert sum(asked.values()) == 1 + REAL.lease
 
 
-def test_units_won_are_kept_earliest_first_and_the_rest_owed_back() -> None:
+def test_units_won_are_kept_earliest_first_and_the_rest_returned_to_hand_back() -> None:
     lease = Lease(REAL)
-    lease.keep({105: 1, 106: 1, 107: 1}, room=2)
-    assert lease.leased == {105: 1, 106: 1} and lease.unspent == {107: 1}
+    assert lease.keep({105: 1, 106: 1, 107: 1}, room=2) == {107: 1}
+    assert lease.leased == {105: 1, 106: 1}
 
 
 def test_a_lease_unit_is_spent_only_in_its_own_bucket_and_owed_back_once_past() -> None:
