@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -57,27 +58,36 @@ def pct(samples: list[float], q: int) -> float:
     return round(statistics.quantiles(samples, n=100, method="inclusive")[q - 1], 2)
 
 
-def summary(samples: list[float], errors: int) -> dict[str, Any]:
+def summary(samples: list[float], errors: Counter[str]) -> dict[str, Any]:
     return {
         "requests": len(samples),
-        "errors": errors,
+        "errors": sum(errors.values()),
+        "error_reasons": dict(errors),
         "p50_ms": pct(samples, 50),
         "p95_ms": pct(samples, 95),
         "p99_ms": pct(samples, 99),
     }
 
 
-def timed(client: httpx.Client, send: Send) -> tuple[float, bool]:
+def timed(client: httpx.Client, send: Send) -> tuple[float, str | None]:
+    """The request's milliseconds, and for an answer other than 200 its status and error reason."""
     began = time.perf_counter()
     response = send(client)
-    return (time.perf_counter() - began) * 1000, response.status_code == 200
+    ms = (time.perf_counter() - began) * 1000
+    if response.status_code == 200:
+        return ms, None
+    try:
+        reason = str(response.json().get("error"))
+    except ValueError:
+        reason = "not json"
+    return ms, f"{response.status_code} {reason}"
 
 
 def back_to_back(make: Callable[[], httpx.Client], send: Send, clients: int, total: int) -> dict[str, Any]:
     """`total` requests over `clients` threads, each with its own keep-alive connection."""
     per = max(1, total // clients)
     samples: list[float] = []
-    errors = [0]
+    errors: Counter[str] = Counter()
     lock = threading.Lock()
     line = threading.Barrier(clients)
 
@@ -86,20 +96,21 @@ def back_to_back(make: Callable[[], httpx.Client], send: Send, clients: int, tot
             for _ in range(5):  # warm this connection and the path
                 send(client)
             line.wait()
-            mine = []
+            mine, failed = [], []
             for _ in range(per):
-                ms, ok = timed(client, send)
+                ms, error = timed(client, send)
                 mine.append(ms)
-                errors[0] += 0 if ok else 1
+                failed += [error] if error else []
             with lock:
                 samples.extend(mine)
+                errors.update(failed)
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return summary(samples, errors[0])
+    return summary(samples, errors)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,7 +208,7 @@ def sparse_rounds(plans: dict[str, tuple[Callable[[], httpx.Client], Send]], rou
     """One request to every target each 0.5 s, on warm connections; the order interleaves the targets."""
     clients = {name: make() for name, (make, _) in plans.items()}
     samples: dict[str, list[float]] = {name: [] for name in plans}
-    errors = dict.fromkeys(plans, 0)
+    errors: dict[str, Counter[str]] = {name: Counter() for name in plans}
     try:
         for name, (_, send) in plans.items():
             send(clients[name])  # open each connection
@@ -207,9 +218,9 @@ def sparse_rounds(plans: dict[str, tuple[Callable[[], httpx.Client], Send]], rou
             names = list(plans)
             names = names[n % len(names) :] + names[: n % len(names)]
             for name in names:
-                ms, ok = timed(clients[name], plans[name][1])
+                ms, error = timed(clients[name], plans[name][1])
                 samples[name].append(ms)
-                errors[name] += 0 if ok else 1
+                errors[name].update([error] if error else [])
             time.sleep(max(0.0, 0.5 - (time.perf_counter() - tick)))
     finally:
         for client in clients.values():

@@ -4,8 +4,9 @@ A take may ask for more units than its caller needs: one for each caller of the 
 waiting behind it, and, while the window last seen is at most half full, up to `Schedule.lease` more
 for the demand of the last few buckets, in the take's bucket and the next LEASE_BUCKETS - 1. The
 window grants them like any unit (shared/limits/schedule.py); a lease unit of bucket y is spent only
-while y is the current bucket, and one left unspent is handed back in the instance's next commit
-(units a take asked for and did not win are handed back at once).
+while y is the current bucket, and one left unspent is handed back in the instance's next commit;
+units a take asked for and did not win are owed like a lost take's, so the commit of the caller
+waiting behind (or a refused caller) hands them back at once.
 All of it runs under the key's lock in shared/limits/slots.py, except `waiting`, which has its own.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -105,7 +106,10 @@ class Lease:
                 room -= kept
         return {x: n for x, n in rest.items() if n > 0}
 
-    def owed_within(self, reach: Iterable[int]) -> dict[int, int]:
-        """The unspent units of the buckets in `reach`, no longer owed once taken (into a commit)."""
-        buckets = set(reach)
-        return {x: self.unspent.pop(x) for x in [x for x in self.unspent if x in buckets]}
+    def owed_within(self, reach: range) -> dict[int, int]:
+        """The unspent units of the buckets in `reach`, no longer owed once taken (into a commit); those
+        of older buckets are forgotten, as the window no longer counts them."""
+        owed = {x: self.unspent.pop(x) for x in [x for x in self.unspent if x in reach]}
+        for x in [x for x in self.unspent if x < reach.start]:
+            del self.unspent[x]
+        return owed

@@ -109,7 +109,7 @@ class SlotLimiter:
                     return until
             return self._refuse(self._retry_after(state, priority, units, deadline))
         finally:
-            if not granted:  # a granted caller sends now: debts ride a later commit, or a refused caller's
+            if not granted:  # a refused caller hands back what is owed; a granted one sends at once
                 self._settle_debts(state, key)
 
     def _attempt(
@@ -231,9 +231,8 @@ class SlotLimiter:
         as_read = self._room(taken.view, Priority.READ, take.bucket, total, marked)
         room = max(0, min(room, as_read) - take.units)
         counted[take.bucket] -= take.units
-        refused = state.lease.keep(counted, room)
-        if refused:  # counted by everyone until handed back: now, without holding up this caller
-            threading.Thread(target=self._give_back, args=(key, refused), daemon=True).start()
+        # Units asked for the callers waiting behind and not won: their next commit hands them back.
+        owe(state.debts, state.lease.keep(counted, room))
         return until
 
     def _room(self, view: View, priority: Priority, bucket: int, taken: int, marked: bool) -> int:

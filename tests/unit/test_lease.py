@@ -65,3 +65,11 @@ def test_a_lease_unit_is_spent_only_in_its_own_bucket_and_owed_back_once_past() 
     assert lease.spend(105, 1)
     assert not lease.spend(107, 1)
     assert lease.unspent == {106: 1}
+
+
+def test_unspent_units_go_into_a_commit_within_reach_and_older_ones_are_forgotten() -> None:
+    lease = Lease(REAL)
+    lease.keep({50: 1, 105: 1}, room=2)
+    lease.spend(200, 0)  # both buckets are past: unspent
+    assert lease.owed_within(range(100, 300)) == {105: 1}
+    assert lease.unspent == {}
