@@ -231,8 +231,9 @@ class SlotLimiter:
         as_read = self._room(taken.view, Priority.READ, take.bucket, total, marked)
         room = max(0, min(room, as_read) - take.units)
         counted[take.bucket] -= take.units
-        # Units asked for the callers waiting behind and not won: their next commit hands them back.
-        owe(state.debts, state.lease.keep(counted, room))
+        refused = state.lease.keep(counted, room)
+        if refused:  # counted by everyone until handed back: now, without holding up this caller
+            threading.Thread(target=self._give_back, args=(key, refused), daemon=True).start()
         return until
 
     def _room(self, view: View, priority: Priority, bucket: int, taken: int, marked: bool) -> int:
