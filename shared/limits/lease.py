@@ -1,11 +1,12 @@
 """An instance's lease on one key's window: units granted ahead of its callers, spent with no commit.
 
-A take may ask for more units than its caller needs: one for each caller of the same instance already
-waiting behind it, and, while the window last seen is at most half full, up to `Schedule.lease` more
-for the demand of the last few buckets, in the take's bucket and the next LEASE_BUCKETS - 1. The
-window grants them like any unit (shared/limits/schedule.py); a lease unit of bucket y is spent only
-while y is the current bucket, and one left unspent is handed back in the instance's next commit
-(units a take asked for and did not win are handed back at once).
+A read's take may ask for more units than its caller needs (a trade's never does, so an order's unit
+never races a lease): one for each caller of the same instance already waiting behind it, and, while
+the window last seen is at most half full, up to `Schedule.lease` more for the demand of the last few
+buckets, in the take's bucket and the next LEASE_BUCKETS - 1. The window grants them like any unit
+(shared/limits/schedule.py); a lease unit of bucket y is spent only while y is the current bucket, and
+one left unspent is handed back in the instance's next commit (units a take asked for and did not win
+are handed back at once).
 All of it runs under the key's lock in shared/limits/slots.py, except `waiting`, which has its own.
 """
 

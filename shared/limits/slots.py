@@ -188,15 +188,17 @@ class SlotLimiter:
         return self._granted(state, key, priority, take, taken)
 
     def _prepare(
-        self, state: _KeyState, key: str, priority: Priority, units: int, bucket: int, lease: bool = True
+        self, state: _KeyState, key: str, priority: Priority, units: int, bucket: int, own: bool = True
     ) -> Take:
-        """A take at `bucket`; with `lease`, it also leases for the demand and carries the units owed."""
+        """A take at `bucket`. In a commit of its own it carries the units owed, and a read's take also
+        leases for the instance's demand; a trade takes its units alone, so an order's unit never
+        races a lease's."""
         sched = self.schedule
         debts: dict[int, int] = {}
         adds = {bucket: units}
-        if lease:
-            current = sched.bucket(self._clock.now())
-            adds = state.lease.plan(bucket, current, units, state.view)
+        if own:
+            if priority is Priority.READ:
+                adds = state.lease.plan(bucket, sched.bucket(self._clock.now()), units, state.view)
             reach = sched.window_buckets(bucket)
             owe(debts, state.lease.owed_within(reach))
             owe(debts, {x: state.debts.pop(x) for x in [x for x in state.debts if x in reach]})
@@ -302,7 +304,7 @@ class SlotLimiter:
         with state.lock:
             if state.blocked_until > now:
                 return None
-            take = self._prepare(state, key, priority, units, self.schedule.bucket(now), lease=False)
+            take = self._prepare(state, key, priority, units, self.schedule.bucket(now), own=False)
         return Reservation(self, state, key, priority, take)
 
     def _settle(self, reservation: Reservation, results: Sequence[Any]) -> Permit | None:
