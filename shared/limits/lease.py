@@ -30,6 +30,11 @@ def owe(owed: dict[int, int], units: Mapping[int, int]) -> None:
             owed[x] = owed.get(x, 0) + n
 
 
+def pop_within(owed: dict[int, int], reach: range) -> dict[int, int]:
+    """Take the units `owed` of the buckets in `reach` out of it (they ride a commit now)."""
+    return {x: owed.pop(x) for x in [x for x in owed if x in reach]}
+
+
 @dataclass
 class Lease:
     schedule: Schedule
@@ -109,7 +114,7 @@ class Lease:
     def owed_within(self, reach: range) -> dict[int, int]:
         """The unspent units of the buckets in `reach`, no longer owed once taken (into a commit); those
         of older buckets are forgotten, as the window no longer counts them."""
-        owed = {x: self.unspent.pop(x) for x in [x for x in self.unspent if x in reach]}
+        owed = pop_within(self.unspent, reach)
         for x in [x for x in self.unspent if x < reach.start]:
             del self.unspent[x]
         return owed

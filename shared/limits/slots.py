@@ -26,7 +26,7 @@ from google.api_core.exceptions import GoogleAPIError
 from shared.clock import Clock
 from shared.config import Settings
 from shared.errors import RateLimited, Unavailable
-from shared.limits.lease import Lease, owe
+from shared.limits.lease import Lease, owe, pop_within
 from shared.limits.local import LocalLimiter
 from shared.limits.protocol import Limiter, LimiterStats, Permit, Priority
 from shared.limits.schedule import Schedule, View
@@ -201,7 +201,7 @@ class SlotLimiter:
                 adds = state.lease.plan(bucket, sched.bucket(self._clock.now()), units, state.view)
             reach = sched.window_buckets(bucket)
             owe(debts, state.lease.owed_within(reach))
-            owe(debts, {x: state.debts.pop(x) for x in [x for x in state.debts if x in reach]})
+            owe(debts, pop_within(state.debts, reach))
         # A cell is ready when a commit seen since reset it; else it is reset first (a second write).
         seen = state.view.counts if state.view is not None else {}
         stale = [x for x in adds if x not in seen]

@@ -17,7 +17,7 @@ from shared.limits.protocol import Priority
 from shared.limits.schedule import EPOCH, Schedule
 from shared.limits.slots import SlotLimiter
 from tests.ratelimit.conftest import instance
-from tests.support.firestore import counting
+from tests.support.firestore import counting, delayed_commits
 from tests.support.limits import KEY, SCHEDULE, FrozenClock
 
 Instances = Callable[[Clock], SlotLimiter]
@@ -52,25 +52,6 @@ def test_sparse_requests_are_sent_at_once_with_one_write_each(firestore_project:
     assert limiter.stats.lost == 0
 
 
-class SlowCommits:
-    """The client's API with every commit taking `seconds` of the injected clock: a slow host."""
-
-    def __init__(self, inner: Any, clock: ManualClock, seconds: float) -> None:
-        self._inner, self._clock, self._seconds = inner, clock, seconds
-
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self._inner, name)
-        if name != "commit":
-            return target
-
-        def commit(*args: Any, **kwargs: Any) -> Any:
-            result = target(*args, **kwargs)
-            self._clock.advance(self._seconds)
-            return result
-
-        return commit
-
-
 def test_on_a_slow_host_commits_aim_at_a_bucket_still_open_when_they_return(firestore_project: str) -> None:
     """Commits of 1.5 buckets started mid-bucket would return after their bucket closed and be lost;
     once two latencies are known, each commit targets the next bucket and is granted first time."""
@@ -80,7 +61,7 @@ def test_on_a_slow_host_commits_aim_at_a_bucket_still_open_when_they_return(fire
     width = SCHEDULE.width
     clock = ManualClock(EPOCH + 0.5 * width)
     limiter = instance(db, clock)
-    db._firestore_api_internal = SlowCommits(db._firestore_api, clock, 1.5 * width)
+    delayed_commits(db, lambda: clock.advance(1.5 * width))  # each commit takes 1.5 buckets
     for _ in range(2):  # the latencies are learned
         limiter.acquire(KEY, Priority.READ)
         clock.advance(10 * width - clock.now() % width + 0.5 * width)
@@ -132,24 +113,6 @@ def test_a_lease_takes_only_the_units_that_fit(firestore_project: str) -> None:
     assert reader.stats.commits == commits and reader.stats.leased == 4
 
 
-class StalledCommits:
-    """The client's API with every commit held for `seconds` of real time: callers pile up behind it."""
-
-    def __init__(self, inner: Any, seconds: float) -> None:
-        self._inner, self._seconds = inner, seconds
-
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self._inner, name)
-        if name != "commit":
-            return target
-
-        def commit(*args: Any, **kwargs: Any) -> Any:
-            time.sleep(self._seconds)
-            return target(*args, **kwargs)
-
-        return commit
-
-
 def test_callers_waiting_on_one_instance_share_its_commit_in_a_busy_window(firestore_project: str) -> None:
     """The window is more than half full, so there is no lease for demand; three reads that arrive
     while one instance's commit is under way need one commit between them: the first of them takes a
@@ -162,7 +125,7 @@ def test_callers_waiting_on_one_instance_share_its_commit_in_a_busy_window(fires
     db = firestore.Client(project=firestore_project)
     reader = instance(db, clock, REAL)
     reader.acquire(KEY, Priority.READ)  # its first commit, which also resets its bucket's cell
-    db._firestore_api_internal = StalledCommits(db._firestore_api, 0.4)
+    delayed_commits(db, lambda: time.sleep(0.4))  # real time: callers pile up behind each commit
     count = counting(db)
     first = threading.Thread(target=reader.acquire, args=(KEY, Priority.READ))
     first.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -75,6 +76,30 @@ class _CountingApi:
             return target(*args, **kwargs)
 
         return call
+
+
+class _DelayedCommits:
+    """Stands in for the client's gRPC API object and runs `delay` before each commit."""
+
+    def __init__(self, inner: Any, delay: Callable[[], None]) -> None:
+        self._inner = inner
+        self._delay = delay
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._inner, name)
+        if name != "commit":
+            return target
+
+        def commit(*args: Any, **kwargs: Any) -> Any:
+            self._delay()
+            return target(*args, **kwargs)
+
+        return commit
+
+
+def delayed_commits(client: Any, delay: Callable[[], None]) -> None:
+    """Every commit `client` makes from now on first runs `delay`: a slow host, or a stalled commit."""
+    client._firestore_api_internal = _DelayedCommits(client._firestore_api, delay)
 
 
 def counting(client: Any) -> RpcCount:
