@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 EPOCH = 1_700_000_000.0  # bucket 0; any fixed instant works, every instance must agree on it
 BUCKETS = 120  # buckets per window: the window check over-counts by (1 + guard / width) buckets
@@ -51,7 +52,8 @@ LEASE_BUCKETS = 4  # a lease covers the take's bucket and the next three (2 s at
 
 @dataclass(frozen=True)
 class Schedule:
-    """Buckets and cells of the sliding window for one budget."""
+    """Buckets and cells of the sliding window for one budget (its derived sizes computed once: a commit
+    asks for them per bucket)."""
 
     budget: int
     window: float
@@ -59,16 +61,16 @@ class Schedule:
     read_wait: float
     trade_wait: float
 
-    @property
+    @cached_property
     def width(self) -> float:
         return self.window / BUCKETS
 
-    @property
+    @cached_property
     def span(self) -> int:
         """How many buckets a window check totals (see the proof)."""
         return BUCKETS + 1 + math.ceil(self.guard / self.width - 1e-9)
 
-    @property
+    @cached_property
     def lead(self) -> int:
         """Buckets after the bucket it takes within which a read must leave the reserve free again: the
         trade wait, less the read's own wait (it may take a bucket that far ahead) and room for the
@@ -76,36 +78,36 @@ class Schedule:
         room = self.trade_wait - 2 * self.guard
         return max(1, math.floor(room / self.width + 1e-9))
 
-    @property
+    @cached_property
     def reach(self) -> int:
         """How many buckets after its clock's bucket a commit's first bucket may be: the longest wait,
         and one more for the clock's skew."""
         return math.ceil(max(self.trade_wait, self.read_wait) / self.width - 1e-9) + 2
 
-    @property
+    @cached_property
     def ahead(self) -> int:
         """Cells a commit reads and resets after its own bucket: past every unit an earlier commit can
         have taken (see the proof), and at least 16 (8 s at a 60 s window), so a pause shorter than
         that costs no second write."""
         return max(16, self.reach + LEASE_BUCKETS)
 
-    @property
+    @cached_property
     def ring(self) -> int:
         return self.span + self.ahead + 8
 
-    @property
+    @cached_property
     def lateness(self) -> float:
         """How long after its bucket ends a commit may still grant (the rest of the guard is jitter)."""
         return self.guard / 4
 
-    @property
+    @cached_property
     def lease(self) -> int:
         """Units a take may lease beyond the caller's own (2.5% of the budget; none below 40): an instance
         whose recent demand shows more to come takes them in the same commit, in its bucket and the
         next LEASE_BUCKETS - 1, and spends them with no commit of their own."""
         return self.budget // 40
 
-    @property
+    @cached_property
     def reserve(self) -> int:
         """Units reads leave to trades: 2% of the budget, at least one."""
         return max(1, math.ceil(self.budget * 0.02))

@@ -7,10 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from google.cloud.firestore_v1.types import common as common_pb
-from google.cloud.firestore_v1.types import document as document_pb
-from google.cloud.firestore_v1.types import write as write_pb
-
+from shared import firestore_raw as raw
 from shared.firestore import RATELIMIT
 from shared.limits.protocol import LimiterStats
 from shared.limits.schedule import TICKET, Schedule, View, decode
@@ -19,17 +16,16 @@ BLOCKED = "blocked_until"
 TRADE_UNTIL = "trade_until"
 
 
+_NO_FIELDS = raw.MASK(field_paths=[])  # a take's write touches no field but the ones it transforms
+
+
 def _transform(path: str, kind: str, value: float | int) -> Any:
-    number = (
-        document_pb.Value(double_value=value)
-        if isinstance(value, float)
-        else document_pb.Value(integer_value=value)
-    )
-    return write_pb.DocumentTransform.FieldTransform(field_path=path, **{kind: number})
+    """Raw protobuf: a take's write carries a field transform for every bucket of the window."""
+    return raw.TRANSFORM(field_path=path, **{kind: raw.value(value)})
 
 
 def _number(value: Any) -> float:
-    return float(value.double_value if "double_value" in value else value.integer_value)
+    return float(value.double_value if value.HasField("double_value") else value.integer_value)
 
 
 @dataclass(frozen=True)
@@ -76,29 +72,19 @@ class SlotStore:
         self._timeout = timeout
         self._collection = collection
         self._warm = False  # the first call also opens the channel: allow it longer
+        self._names: dict[str, str] = {}  # key -> the document's full name
 
     def _write(self, key: str, transforms: list[Any]) -> Any:
-        return write_pb.Write(
-            update=document_pb.Document(
-                name=self._db.collection(self._collection).document(key)._document_path
-            ),
-            update_mask=common_pb.DocumentMask(field_paths=[]),
-            update_transforms=transforms,
-        )
+        name = self._names.get(key)
+        if name is None:
+            name = self._names[key] = self._db.collection(self._collection).document(key)._document_path
+        return raw.WRITE(update=raw.DOCUMENT(name=name), update_mask=_NO_FIELDS, update_transforms=transforms)
 
-    def _commit(self, writes: Sequence[Any]) -> list[Any]:
-        # The client's private commit path, because its public WriteBatch can neither send several
-        # transform-only writes to one document in one commit nor hand back every transform result.
-        # tests/unit/test_firestore_client.py pins the client version and these attributes.
-        response = self._db._firestore_api.commit(
-            request={"database": self._db._database_string, "writes": list(writes)},
-            metadata=self._db._rpc_metadata,
-            retry=None,
-            timeout=self._timeout if self._warm else max(self._timeout, 5.0),
-        )
+    def _commit(self, writes: Sequence[Any]) -> Sequence[Any]:
+        results = raw.commit(self._db, writes, self._timeout if self._warm else max(self._timeout, 5.0))
         self._warm = True
         self.count(writes)
-        return list(response.write_results)
+        return results
 
     def count(self, writes: Sequence[Any], own_commit: bool = True) -> None:
         self._stats.add(commits=1 if own_commit else 0, writes=len(writes))

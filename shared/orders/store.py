@@ -8,6 +8,7 @@ from typing import Any
 
 from google.cloud import firestore
 
+from shared import firestore_raw as raw
 from shared.audit import AuditLog, Event
 from shared.errors import Unavailable
 from shared.firestore import ORDERS, READ_RETRY, TIMEOUT_SECONDS, Duplicate, firestore_errors
@@ -31,6 +32,12 @@ class OrderRecords:
     def _ref(self, doc_id: str) -> Any:
         return self._db.collection(ORDERS).document(doc_id)
 
+    def _name(self, doc_id: str) -> str:
+        return str(self._ref(doc_id)._document_path)
+
+    def _event_name(self, doc_id: str, claim: str, event: dict[str, Any]) -> str:
+        return str(self._audit.ref(self.event_id(doc_id, claim, Event(event["type"])))._document_path)
+
     @staticmethod
     def event_id(doc_id: str, claim: str, kind: Event) -> str:
         # One event of each kind per claim of a key: a retried write can never double it.
@@ -48,31 +55,25 @@ class OrderRecords:
 
         Raises Duplicate when the key is taken: the whole commit fails, counter and unit included.
         """
-        batch = self._db.batch()
-        batch.create(self._ref(record.order), {**record.stored(), "created_at": firestore.SERVER_TIMESTAMP})
-        batch.create(self._audit.ref(self.event_id(record.order, record.claim, Event(event["type"]))), event)
-        if counter is not None:
+        writes = [
+            raw.create(
+                self._name(record.order), {**record.stored(), "created_at": firestore.SERVER_TIMESTAMP}
+            ),
+            raw.create(self._event_name(record.order, record.claim, event), event),
+        ]
+        if counter is not None:  # the client's merge encoding, joined to the raw commit
+            batch = self._db.batch()
             batch.set(counter[0], counter[1], merge=True)
-        if reservation is None:
-            with firestore_errors():
-                results = list(batch.commit(retry=None, timeout=TIMEOUT_SECONDS))
-            permit = None
-        else:
-            # The limiter's transform-only writes join this commit through the client's raw commit (the
-            # public batch cannot carry them); tests/unit/test_firestore_client.py pins what it uses.
-            ours = list(batch._write_pbs)
-            with firestore_errors():
-                response = self._db._firestore_api.commit(
-                    request={"database": self._db._database_string, "writes": [*ours, *reservation.writes]},
-                    metadata=self._db._rpc_metadata,
-                    retry=None,
-                    timeout=TIMEOUT_SECONDS,
-                )
-            everything = list(response.write_results)
-            results, permit = everything[: len(ours)], reservation.settle(everything[len(ours) :])
+            writes.extend(raw.as_raw(write) for write in batch._write_pbs)
+        ours = len(writes)
+        with firestore_errors():
+            results = raw.commit(
+                self._db, [*writes, *(reservation.writes if reservation else ())], TIMEOUT_SECONDS
+            )
+        permit = reservation.settle(results[ours:]) if reservation else None
         if counter is None:
             return None, permit
-        return int(results[-1].transform_results[0].integer_value), permit
+        return int(results[ours - 1].transform_results[0].integer_value), permit
 
     def get(self, doc_id: str) -> OrderRecord | None:
         with firestore_errors():
@@ -93,34 +94,26 @@ class OrderRecords:
 
     def settle(self, doc_id: str, claim: str, update: dict[str, Any], event: dict[str, Any]) -> None:
         """Write the outcome and its event."""
-        update = {**update, "updated_at": firestore.SERVER_TIMESTAMP}
-        self._with_event(doc_id, claim, event, lambda batch, ref: batch.update(ref, update))
+        change = raw.update(self._name(doc_id), {**update, "updated_at": firestore.SERVER_TIMESTAMP})
+        self._with_event(doc_id, claim, event, change)
 
     def release(self, doc_id: str, claim: str, event: dict[str, Any]) -> None:
         """Nothing was sent: free the key for a retry, keeping the event that says why."""
-        self._with_event(doc_id, claim, event, lambda batch, ref: batch.delete(ref))
+        self._with_event(doc_id, claim, event, raw.delete(self._name(doc_id)))
 
-    def _with_event(
-        self, doc_id: str, claim: str, event: dict[str, Any], change: Callable[[Any, Any], Any]
-    ) -> None:
-        """Commit `change(batch, record_ref)` with the creation of its event, retried once (both writes are
+    def _with_event(self, doc_id: str, claim: str, event: dict[str, Any], change: Any) -> None:
+        """Commit the record's `change` with the creation of its event, retried once (both writes are
         idempotent by id). An event that already exists means an earlier attempt landed and only its
         answer was lost: the change is then committed alone."""
-        ref = self._ref(doc_id)
-        event_ref = self._audit.ref(self.event_id(doc_id, claim, Event(event["type"])))
+        created = raw.create(self._event_name(doc_id, claim, event), event)
 
         def commit() -> None:
-            batch = self._db.batch()
-            change(batch, ref)
-            batch.create(event_ref, event)
             try:
                 with firestore_errors():
-                    batch.commit(retry=None, timeout=TIMEOUT_SECONDS)
+                    raw.commit(self._db, [change, created], TIMEOUT_SECONDS)
             except Duplicate:
-                alone = self._db.batch()
-                change(alone, ref)
                 with firestore_errors():
-                    alone.commit(retry=None, timeout=TIMEOUT_SECONDS)
+                    raw.commit(self._db, [change], TIMEOUT_SECONDS)
 
         self._twice(commit)
 
