@@ -124,4 +124,5 @@ def commit(db: Any, writes: Sequence[Any], timeout: float) -> Sequence[Any]:
     response = db._firestore_api.commit(
         request=request, metadata=db._rpc_metadata, retry=None, timeout=timeout
     )
-    return firestore_pb.CommitResponse.pb(response).write_results
+    results: Sequence[Any] = firestore_pb.CommitResponse.pb(response).write_results
+    return results
