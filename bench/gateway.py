@@ -56,6 +56,44 @@ def start_floor(threads: int, target: str = "floor", env: dict[str, str] | None 
     )
 
 
+def group_cpu_seconds(pgids: set[int]) -> float:
+    """User and system CPU of every live process in these process groups (Linux /proc)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) in pgids:  # pgrp; then utime and stime at 11 and 12
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def emulator_pgids() -> set[int]:
+    found = set()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"cloud-firestore-emulator" in cmdline.read_bytes():
+                found.add(os.getpgid(int(cmdline.parent.name)))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def cpu_per_request(
+    groups: dict[str, set[int]], run: Callable[[], dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """`run`'s result, and the CPU milliseconds per request each group of processes spent meanwhile (the
+    benchmark's own clients included)."""
+    before = {name: group_cpu_seconds(pgids) for name, pgids in groups.items()}
+    mine = time.process_time()
+    result = run()
+    spent = {name: group_cpu_seconds(pgids) - before[name] for name, pgids in groups.items()}
+    spent["benchmark clients"] = time.process_time() - mine
+    per = {name: round(seconds * 1000 / result["requests"], 2) for name, seconds in spent.items()}
+    return result, per
+
+
 def pct(samples: list[float], q: int) -> float:
     return round(statistics.quantiles(samples, n=100, method="inclusive")[q - 1], 2)
 
@@ -175,10 +213,18 @@ def main(argv: list[str] | None = None) -> int:
             "order@unlimited": (to(targets["order@unlimited"]), post),
         }
         one = {name: back_to_back(make, send, 1, requests) for name, (make, send) in plans.items()}
-        sixteen = {
-            name: back_to_back(plans[name][0], plans[name][1], 16, requests * 2)
-            for name in ("direct POST /v2/orders", "relay POST", "order@unlimited")
+        groups = {
+            "gateway (place_order)": {targets["order@unlimited"].process.pid},
+            "relay": {relay.process.pid},
+            "sandbox": {sandbox.process.pid},
+            "emulator": emulator_pgids(),
         }
+        sixteen, cpu = {}, {}
+        for name in ("direct POST /v2/orders", "relay POST", "order@unlimited"):
+            make, send = plans[name]
+            sixteen[name], cpu[name] = cpu_per_request(
+                groups, lambda make=make, send=send: back_to_back(make, send, 16, requests * 2)
+            )
         sparse_plans = {
             **plans,
             "account@190": (to(targets["account@190"]), get),
@@ -198,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         "gunicorn_threads": args.threads,
         "back_to_back_1_client": one,
         "back_to_back_16_clients": sixteen,
+        "cpu_ms_per_request_16_clients": cpu,
         "sparse_every_0_5_s": sparse,
         "over_floor_p50_ms": over_floor(one, sparse),
         "order_16_clients_ratio_p50": round(
@@ -270,6 +317,11 @@ def tables(result: dict[str, Any]) -> str:
         for name, v in result["over_floor_p50_ms"].items()
     ]
     lines.append(f"\norder path at 16 clients, gateway / direct p50: {result['order_16_clients_ratio_p50']}x")
+    cpu = result["cpu_ms_per_request_16_clients"]
+    names = list(next(iter(cpu.values())))
+    lines += ["", "| 16 clients, CPU ms per request | " + " | ".join(names) + " |"]
+    lines += ["|---|" + "---:|" * len(names)]
+    lines += [f"| {row} | " + " | ".join(str(v[n]) for n in names) + " |" for row, v in cpu.items()]
     return "\n".join(lines)
 
 

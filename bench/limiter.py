@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from bench.setup import warm
 from infra.stack import start_emulator, start_sandbox
 
 THREADS = 4
@@ -204,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     if not emulator:
         services.append(start_emulator())
         emulator = services[-1].url
+        warm(emulator)
     sandbox = start_sandbox(rate_limit=args.upstream or args.limit, rate_window=args.window)
     services.append(sandbox)
     rows = []
