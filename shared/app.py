@@ -236,9 +236,10 @@ def install(instance: Gateway | None) -> None:
 
 
 def warm_up() -> Gateway | None:
-    """Build the instance's gateway from the environment, open its Firestore channel and read the secrets
-    every request needs, ahead of the first request: that request finds them ready, or waits on the lock
-    for the build it would have made itself. A gateway already there (built, or put in by `install`) is
+    """Build the instance's gateway from the environment, open its Firestore channel, read the secrets
+    every request needs and build the HTTP transport (last: only the entry points calling upstream need
+    it), ahead of the first request: that request finds them ready, or waits on the lock for the build it
+    would have made itself. A gateway already there (built, or put in by `install`) is
     kept as it is. Never raises: after a failed step the first request does that step itself, as before,
     and answers its own error."""
     global _gateway
