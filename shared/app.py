@@ -31,6 +31,7 @@ from shared.eod.procedure import Procedure
 from shared.eod.runs import Runs
 from shared.eod.snapshot import Snapshots
 from shared.firestore import open_channel
+from shared.http import LazyTransport
 from shared.limits.protocol import Limiter
 from shared.limits.slots import limiter_from_settings
 from shared.notify.center import Notifications
@@ -86,6 +87,7 @@ class Parts:
     credentials: AlpacaCredentials
     callers: CallerRegistry
     alpaca: AlpacaClient
+    transport: LazyTransport | None  # the HTTP client's transport when wire built the client itself
     gateway: Gateway
 
 
@@ -118,10 +120,18 @@ def firestore_client(settings: Settings) -> Any:
     return firestore.Client(project=settings.google_cloud_project or "execution-engine-local")
 
 
-def http_client(settings: Settings) -> httpx.Client:
+def http_client(settings: Settings, transport: httpx.BaseTransport) -> httpx.Client:
+    """The instance's client for Alpaca, webhooks and OIDC certificates."""
     timeout = httpx.Timeout(settings.read_timeout_seconds, connect=settings.connect_timeout_seconds, pool=2.0)
+    return httpx.Client(timeout=timeout, transport=transport)
+
+
+def http_transport() -> LazyTransport:
+    """The connection pool behind `http_client`, built (httpcore's import, the TLS context) by the first
+    request that goes out or by the warm-up, not by the gateway's build: an entry point that never calls
+    upstream never pays for it."""
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
-    return httpx.Client(timeout=timeout, limits=limits)
+    return LazyTransport(partial(httpx.HTTPTransport, limits=limits))
 
 
 def wire(
@@ -142,7 +152,10 @@ def wire(
     credentials = AlpacaCredentials(settings, secrets)
     audit = AuditLog(db, clock)
     limiter = limiter or limiter_from_settings(settings, db, clock, partial(_backoff_notice, audit))
-    http = http or http_client(settings)
+    transport: LazyTransport | None = None  # ours to open ahead of the first request; not an injected one
+    if http is None:
+        transport = http_transport()
+        http = http_client(settings, transport)
     alpaca = AlpacaClient(
         http,
         base_url=settings.alpaca_base_url,
@@ -189,7 +202,7 @@ def wire(
         flatten=flatten,
         snapshots=Snapshots(alpaca, db, clock),
     )
-    return Parts(settings, clock, db, limiter, credentials, registry, alpaca, gateway)
+    return Parts(settings, clock, db, limiter, credentials, registry, alpaca, transport, gateway)
 
 
 def build(settings: Settings, **parts: Any) -> Gateway:
@@ -223,9 +236,10 @@ def install(instance: Gateway | None) -> None:
 
 
 def warm_up() -> Gateway | None:
-    """Build the instance's gateway from the environment, open its Firestore channel and read the secrets
-    every request needs, ahead of the first request: that request finds them ready, or waits on the lock
-    for the build it would have made itself. A gateway already there (built, or put in by `install`) is
+    """Build the instance's gateway from the environment, open its Firestore channel, read the secrets
+    every request needs and build the HTTP transport (last: only the entry points calling upstream need
+    it), ahead of the first request: that request finds them ready, or waits on the lock for the build it
+    would have made itself. A gateway already there (built, or put in by `install`) is
     kept as it is. Never raises: after a failed step the first request does that step itself, as before,
     and answers its own error."""
     global _gateway
@@ -245,6 +259,8 @@ def warm_up() -> Gateway | None:
         ("read the Alpaca keys", parts.credentials.current),
         ("read the caller registry", parts.callers.known),
     ]
+    if parts.transport is not None:
+        steps.append(("build the HTTP transport", parts.transport.open))
     for step, run in steps:
         try:
             run()

@@ -10,6 +10,7 @@ import pytest
 
 from shared import app
 from shared.app import Gateway
+from shared.config import Settings
 from tests.gateway.conftest import call_entry, entry_client
 from tests.gateway.fake_secret_manager import FakeSecretManager
 from tests.support.sandbox import Sandbox
@@ -73,3 +74,19 @@ def test_warm_up_keeps_an_installed_gateway(gateway: Gateway) -> None:
     """A gateway put in through `install` stays the one requests get."""
     assert app.warm_up() is gateway
     assert app.gateway() is gateway
+
+
+def test_wiring_builds_no_http_transport_until_a_call_goes_upstream(environment: pytest.MonkeyPatch) -> None:
+    """The gateway's build leaves the connection pool unbuilt (a request that never calls Alpaca never pays
+    for it); the first call upstream builds it and is answered."""
+    parts = app.wire(Settings.from_env())
+    transport = parts.transport
+    assert transport is not None and not transport.built
+    try:
+        assert parts.gateway.account.config().trading_mode == "paper"
+        assert not transport.built
+        parts.gateway.account.account()
+        assert transport.built
+    finally:
+        parts.gateway.close()
+        transport.close()
