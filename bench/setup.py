@@ -8,13 +8,13 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 
 import httpx
-from google.cloud import firestore
 
 from infra.stack import Service, start_emulator, start_sandbox
 from shared import firestore_raw as raw
 from tests.support import env
 from tests.support.env import DEV_TOKEN as DEV_TOKEN  # re-exported: the benchmarks authenticate with it
 from tests.support.env import TRADING_NOW
+from tests.support.firestore import emulator_client
 
 WARM_COMMITS = 2000
 SANDBOX_HEADERS = {"APCA-API-KEY-ID": env.SANDBOX_KEY, "APCA-API-SECRET-KEY": env.SANDBOX_SECRET}
@@ -37,15 +37,7 @@ def warm(host: str, commits: int = WARM_COMMITS) -> None:
     outcome's update), on a project of their own, until the emulator's JIT has compiled its commit
     path: a fresh emulator takes about twice the CPU per commit for its first thousand or so, which
     production Firestore never shows, and would count against whichever target ran first."""
-    previous = os.environ.get("FIRESTORE_EMULATOR_HOST")
-    os.environ["FIRESTORE_EMULATOR_HOST"] = host
-    try:
-        db = firestore.Client(project="bench-warm-up")
-    finally:
-        if previous is None:
-            del os.environ["FIRESTORE_EMULATOR_HOST"]
-        else:
-            os.environ["FIRESTORE_EMULATOR_HOST"] = previous
+    db = emulator_client(host, "bench-warm-up")
     window = db.collection("ratelimit").document("warm")._document_path
     cells = [raw.TRANSFORM(field_path=f"w{i:03d}", increment=raw.value(0)) for i in range(140)]
     transforms = raw.WRITE(update=raw.DOCUMENT(name=window), update_mask=raw.MASK(), update_transforms=cells)

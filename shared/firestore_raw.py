@@ -102,7 +102,7 @@ def update(name: str, data: Mapping[str, Any]) -> Any:
     fields, stamps = _split(data)
     return WRITE(
         update=DOCUMENT(name=name, fields=fields),
-        update_mask=MASK(field_paths=sorted(field_path(k) for k in data if data[k] is not SERVER_TIMESTAMP)),
+        update_mask=MASK(field_paths=sorted(field_path(key) for key in fields)),
         update_transforms=stamps,
         current_document=_PRECONDITION(exists=True),
     )

@@ -13,14 +13,19 @@ import pytest
 from infra.stack import free_port
 
 
-def unreachable_client(project: str) -> Any:
-    """A `firestore.Client` pointed at a local port where nothing listens: building it sends nothing, and
-    the emulator setting is scoped to the construction, so the process environment is left as it was."""
+def emulator_client(host: str, project: str) -> Any:
+    """A `firestore.Client` on the emulator at `host`, the emulator setting scoped to the construction, so
+    the process environment is left as it was."""
     from google.cloud import firestore
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FIRESTORE_EMULATOR_HOST", f"127.0.0.1:{free_port()}")
+        patch.setenv("FIRESTORE_EMULATOR_HOST", host)
         return firestore.Client(project=project)
+
+
+def unreachable_client(project: str) -> Any:
+    """A `firestore.Client` pointed at a local port where nothing listens: building it sends nothing."""
+    return emulator_client(f"127.0.0.1:{free_port()}", project)
 
 
 @pytest.fixture
