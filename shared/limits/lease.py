@@ -1,7 +1,7 @@
 """An instance's lease on one key's window: units granted ahead of its callers, spent with no commit.
 
-A read's take may ask for more units than its caller needs (a trade's never does, so an order's unit
-never races a lease): one for each caller of the same instance already waiting behind it, and, while
+A take may ask for more units than its caller needs (the caller's are granted first, so a unit an
+order needs never goes to a lease): one for each caller of the same instance already waiting behind it, and, while
 the window last seen is at most half full, up to `Schedule.lease` more for the demand of the last few
 buckets, in the take's bucket and the next LEASE_BUCKETS - 1. The window grants them like any unit
 (shared/limits/schedule.py); a lease unit of bucket y is spent only while y is the current bucket, and
@@ -71,6 +71,11 @@ class Lease:
             return False
         self.leased[current] = have - units
         return True
+
+    def refund(self, bucket: int, units: int) -> None:
+        """Units spent from the lease and then not used (the commit they were for failed): back to it,
+        or owed back once their bucket is past."""
+        self.leased[bucket] = self.leased.get(bucket, 0) + units
 
     def plan(self, bucket: int, current: int, units: int, view: View | None) -> dict[int, int]:
         """The units a take at `bucket` asks for, by bucket: the caller's `units` and the lease's."""

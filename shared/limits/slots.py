@@ -190,15 +190,13 @@ class SlotLimiter:
     def _prepare(
         self, state: _KeyState, key: str, priority: Priority, units: int, bucket: int, own: bool = True
     ) -> Take:
-        """A take at `bucket`. In a commit of its own it carries the units owed, and a read's take also
-        leases for the instance's demand; a trade takes its units alone, so an order's unit never
-        races a lease's."""
+        """A take at `bucket`, which also leases for the instance's demand (any caller's: the caller's
+        units are granted first, and leased ones only by a read's rules); in a commit of its own it also
+        carries the units owed."""
         sched = self.schedule
         debts: dict[int, int] = {}
-        adds = {bucket: units}
+        adds = state.lease.plan(bucket, sched.bucket(self._clock.now()), units, state.view)
         if own:
-            if priority is Priority.READ:
-                adds = state.lease.plan(bucket, sched.bucket(self._clock.now()), units, state.view)
             reach = sched.window_buckets(bucket)
             owe(debts, state.lease.owed_within(reach))
             owe(debts, pop_within(state.debts, reach))
@@ -295,20 +293,42 @@ class SlotLimiter:
     # -- a unit inside another commit ------------------------------------------------------
 
     def prepare(self, key: str, priority: Priority = Priority.TRADE, units: int = 1) -> Reservation | None:
-        """Writes that take `units` inside the caller's own commit (an order's claim), or None when this
-        instance cannot (degraded, or blocked by upstream feedback): the caller then acquires as usual."""
+        """`units` for the caller's own commit (an order's claim): spent from the lease, with no write,
+        or writes that take them inside that commit; None when this instance cannot (degraded, or
+        blocked by upstream feedback): the caller then acquires as usual."""
         now = self._clock.now()
         if now < self._degraded_until:
             return None
         state = self._state(key)
+        bucket = self.schedule.bucket(now)
         with state.lock:
             if state.blocked_until > now:
                 return None
-            take = self._prepare(state, key, priority, units, self.schedule.bucket(now), own=False)
-        return Reservation(self, state, key, priority, take)
+            state.lease.note(bucket, units)
+            leased = self._spend_lease(state, units)
+            if leased is not None:
+                self.stats.add(leased=units)
+                return Reservation(self, state, key, priority, None, units, bucket, leased)
+            take = self._prepare(state, key, priority, units, bucket, own=False)
+        return Reservation(self, state, key, priority, take, units, bucket)
+
+    def _cancel(self, reservation: Reservation) -> None:
+        """The caller's commit failed: a unit spent from the lease goes back to it (a take's writes were
+        not applied, so they hold nothing)."""
+        if reservation.take is not None:
+            return
+        with reservation.state.lock:
+            reservation.state.lease.refund(reservation.bucket, reservation.units)
 
     def _settle(self, reservation: Reservation, results: Sequence[Any]) -> Permit | None:
         state, take = reservation.state, reservation.take
+
+        def give_back(units: int) -> None:
+            self._give_back(reservation.key, {reservation.bucket: units})
+
+        if take is None:  # spent from the lease before the commit
+            self.stats.add(granted=reservation.units)
+            return Permit(reservation.key, reservation.units, reservation.until, give_back)
         self._store.count(take.writes, own_commit=False)  # the writes rode in the caller's commit
         taken = take.read(self.schedule, results)
         with state.lock:
@@ -317,10 +337,6 @@ class SlotLimiter:
             self._settle_debts(state, reservation.key)
             return None
         self.stats.add(granted=take.units)
-
-        def give_back(units: int) -> None:
-            self._give_back(reservation.key, {take.bucket: units})
-
         return Permit(reservation.key, take.units, until, give_back)
 
     # -- degraded mode and upstream feedback -----------------------------------------------
@@ -383,21 +399,29 @@ class SlotLimiter:
 
 @dataclass
 class Reservation:
-    """A take prepared for another commit: its writes go in, its write results come back to `settle`."""
+    """Units for another commit: a take, whose writes go in and whose write results come back to
+    `settle`, or (`take` None) units already spent from the lease, which need no write."""
 
     limiter: SlotLimiter
     state: _KeyState
     key: str
     priority: Priority
-    take: Take
+    take: Take | None
+    units: int
+    bucket: int
+    until: float | None = None  # the last send instant of units spent from the lease
 
     @property
     def writes(self) -> Sequence[Any]:
-        return self.take.writes
+        return self.take.writes if self.take is not None else ()
 
     def settle(self, results: Sequence[Any]) -> Permit | None:
         """The permit the commit won, or None (the window was full: acquire as usual)."""
         return self.limiter._settle(self, results)
+
+    def cancel(self) -> None:
+        """The commit failed: nothing of it was applied."""
+        self.limiter._cancel(self)
 
 
 def limiter_from_settings(

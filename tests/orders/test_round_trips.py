@@ -23,8 +23,9 @@ def listening(prefix: str, order: dict[str, str] = BUY) -> None:
 
 
 def test_an_order_costs_two_round_trips_at_any_spacing(gateway: Gateway, db: Any) -> None:
-    """Claim (record, event, limiter unit) in one commit, the outcome in the other; no read, back to
-    back or seconds apart (the settings come from the listener)."""
+    """Claim (record, event, and the limiter's unit unless the lease holds one) in one commit, the
+    outcome in the other; no read and no limiter commit of its own, back to back or seconds apart (the
+    settings come from the listener)."""
     listening("warm")
     count = counting(db)
     for n in range(3):
@@ -32,8 +33,20 @@ def test_an_order_costs_two_round_trips_at_any_spacing(gateway: Gateway, db: Any
     time.sleep(1.2)
     assert place({**BUY, "client_order_id": "spaced"}).status == 200
     assert count.calls == {"commit": 8}
+
+
+def test_orders_back_to_back_spend_units_an_earlier_claim_leased(
+    gateway: Gateway, db: Any, sandbox: Sandbox
+) -> None:
+    """Once the demand shows, a claim's limiter write also leases units for the orders after it, whose
+    claims are then the record and its event only."""
+    listening("lease")
+    count = counting(db)
+    for n in range(4):
+        assert place({**BUY, "client_order_id": f"ls-{n}"}).status == 200
     limiter_writes = sum(n for path, n in count.written_by_path.items() if path.startswith("ratelimit/"))
-    assert limiter_writes == 4
+    assert count.calls == {"commit": 8} and limiter_writes < 4
+    assert len(upstream_orders(sandbox)) == 6
 
 
 def test_kill_switch_reaches_a_listening_instance_within_a_second(gateway: Gateway, db: Any) -> None:
@@ -59,9 +72,10 @@ def test_a_duplicate_key_fails_the_claim_and_consumes_no_limiter_unit(
 
 
 def test_risk_reads_share_one_acquisition_and_run_side_by_side(gateway: Gateway, db: Any) -> None:
-    """With both notional limits set, the position and the quote cost one limiter commit together."""
+    """With both notional limits set, the position and the quote cost one limiter commit together, or
+    none when the instance's lease holds their units."""
     set_risk(db, max_order_notional="100000", max_position_notional="10000000")
     listening("r", MARKET)
     count = counting(db)
     assert place({**MARKET, "client_order_id": "r3"}).status == 200
-    assert count.calls == {"commit": 3}  # the reads' two units, the claim, the outcome
+    assert 2 <= count.calls["commit"] <= 3  # the claim, the outcome, and the reads' two units at most once

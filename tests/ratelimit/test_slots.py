@@ -113,6 +113,46 @@ def test_a_lease_takes_only_the_units_that_fit(firestore_project: str) -> None:
     assert reader.stats.commits == commits and reader.stats.leased == 4
 
 
+def leased_for_the_next_buckets(limiter: SlotLimiter, clock: ManualClock) -> None:
+    """One read a bucket for six buckets: the last commit (the demand shown, the first lease spent) leases
+    one unit in each of the next three."""
+    for _ in range(6):
+        limiter.acquire(KEY, Priority.READ)
+        clock.advance(REAL.width)
+
+
+def test_a_claim_spends_a_leased_unit_with_no_write(firestore_project: str) -> None:
+    """An order's claim takes its unit from the lease when it holds one: nothing rides in the claim's
+    commit, and the permit is granted."""
+    from google.cloud import firestore
+
+    db = firestore.Client(project=firestore_project)
+    clock = ManualClock()
+    limiter = instance(db, clock, REAL)
+    leased_for_the_next_buckets(limiter, clock)
+    count = counting(db)
+    reservation = limiter.prepare(KEY)
+    assert reservation is not None and reservation.writes == ()
+    permit = reservation.settle([])
+    assert permit is not None and permit.take(KEY, clock.now())
+    assert count.calls == {}
+
+
+def test_a_failed_claim_gives_its_leased_unit_back_to_the_lease(firestore_project: str) -> None:
+    """The claim's commit failed (a duplicate key): the unit it took from the lease is there for the
+    next claim, which again needs no limiter write."""
+    from google.cloud import firestore
+
+    clock = ManualClock()
+    limiter = instance(firestore.Client(project=firestore_project), clock, REAL)
+    leased_for_the_next_buckets(limiter, clock)
+    first = limiter.prepare(KEY)
+    assert first is not None and first.writes == ()
+    first.cancel()
+    second = limiter.prepare(KEY)
+    assert second is not None and second.writes == ()
+
+
 def test_callers_waiting_on_one_instance_share_its_commit_in_a_busy_window(firestore_project: str) -> None:
     """The window is more than half full, so there is no lease for demand; three reads that arrive
     while one instance's commit is under way need one commit between them: the first of them takes a
