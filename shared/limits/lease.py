@@ -1,9 +1,10 @@
 """An instance's lease on one key's window: units granted ahead of its callers, spent with no commit.
 
-A take may ask for more units than its caller needs (the caller's are granted first, so a unit an
-order needs never goes to a lease): one for each caller of the same instance already waiting behind it, and, while
-the window last seen is at most half full, up to `Schedule.lease` more for the demand of the last few
-buckets, in the take's bucket and the next LEASE_BUCKETS - 1. The window grants them like any unit
+A take, a read's or a trade's, may ask for more units than its caller needs (the caller's are granted
+first, and leased ones only by a read's rules, so a unit an order needs never goes to a lease): one for
+each caller of the same instance already waiting behind it, and, while the window last seen is at most
+half full, up to `Schedule.lease` more for the demand of the last few buckets, in the take's bucket and
+the next LEASE_BUCKETS - 1. The window grants them like any unit
 (shared/limits/schedule.py); a lease unit of bucket y is spent only while y is the current bucket, and
 one left unspent is handed back in the instance's next commit (units a take asked for and did not win
 are handed back at once).
