@@ -4,7 +4,9 @@ A take, a read's or a trade's, may ask for more units than its caller needs (the
 first, and leased ones only by a read's rules, so a unit an order needs never goes to a lease): one for
 each caller of the same instance already waiting behind it, and, while the window last seen is at most
 half full, up to `Schedule.lease` more for the demand of the last few buckets, in the take's bucket and
-the next LEASE_BUCKETS - 1. The window grants them like any unit
+the next LEASE_BUCKETS - 1. A trade's take leases for demand only, in its own bucket: a burst of
+orders arrives at once, and units of later buckets, or for callers that then give up, would sit
+counted and unspent while the rest of the burst is refused. The window grants them like any unit
 (shared/limits/schedule.py); a lease unit of bucket y is spent only while y is the current bucket, and
 one left unspent is handed back in the instance's next commit (units a take asked for and did not win
 are handed back at once).
@@ -73,27 +75,35 @@ class Lease:
         self.leased[current] = have - units
         return True
 
-    def refund(self, bucket: int, units: int) -> None:
-        """Units spent from the lease and then not used (the commit they were for failed): back to it,
-        or owed back once their bucket is past."""
-        self.leased[bucket] = self.leased.get(bucket, 0) + units
+    def holds(self, current: int, units: int) -> bool:
+        """Whether the current bucket's lease holds `units` (nothing is spent)."""
+        return self.leased.get(current, 0) >= units
 
-    def plan(self, bucket: int, current: int, units: int, view: View | None) -> dict[int, int]:
-        """The units a take at `bucket` asks for, by bucket: the caller's `units` and the lease's."""
+    def plan(
+        self,
+        bucket: int,
+        current: int,
+        units: int,
+        view: View | None,
+        buckets: int = LEASE_BUCKETS,
+        waiting: bool = True,
+    ) -> dict[int, int]:
+        """The units a take at `bucket` asks for, by bucket: the caller's `units` and the lease's, in
+        `bucket` and the `buckets` - 1 after it (and, if `waiting`, one for each caller waiting)."""
         sched = self.schedule
         adds = {bucket: units}
         with self._waiting_lock:
             behind = self.waiting - 1
         if view is None:
             return adds
-        if behind > 0 and bucket == current:  # as many as the window seen has room for, the reserve kept
+        if waiting and behind > 0 and bucket == current:  # what the window has room for, less the reserve
             room = sched.budget - sched.reserve - view.total(sched, bucket) - units
             adds[bucket] += max(0, min(behind - self.leased.get(bucket, 0), room))
         spare = min(sched.lease, sched.budget // 2 - view.total(sched, bucket) - units)
         recent = sum(n for x, n in self.asked.items() if current - HISTORY < x < current)
         so_far = self.asked.get(current, 0)
         per_bucket = max(math.ceil(recent / (HISTORY - 1)), so_far)
-        for x in range(bucket, bucket + LEASE_BUCKETS):
+        for x in range(bucket, bucket + buckets):
             if spare <= 0:
                 break
             # The current bucket is expected to see its share, and at least as many again as so far.

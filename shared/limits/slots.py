@@ -191,11 +191,16 @@ class SlotLimiter:
         self, state: _KeyState, key: str, priority: Priority, units: int, bucket: int, own: bool = True
     ) -> Take:
         """A take at `bucket`, which also leases for the instance's demand (any caller's: the caller's
-        units are granted first, and leased ones only by a read's rules); in a commit of its own it also
-        carries the units owed."""
+        units are granted first, and leased ones only by a read's rules; a trade's only for demand, in
+        its own bucket, see shared/limits/lease.py); in a commit of its own it also carries the units
+        owed."""
         sched = self.schedule
         debts: dict[int, int] = {}
-        adds = state.lease.plan(bucket, sched.bucket(self._clock.now()), units, state.view)
+        current = sched.bucket(self._clock.now())
+        if priority is Priority.READ:
+            adds = state.lease.plan(bucket, current, units, state.view)
+        else:
+            adds = state.lease.plan(bucket, current, units, state.view, buckets=1, waiting=False)
         if own:
             reach = sched.window_buckets(bucket)
             owe(debts, state.lease.owed_within(reach))
@@ -266,13 +271,20 @@ class SlotLimiter:
 
     def give_back(self, key: str, until: float) -> None:
         """A unit granted with `until` and never sent (its caller came too late): back to the window."""
+        self._give_back(key, {self._granted_in(until): 1})
+
+    def _granted_in(self, until: float) -> int:
+        """The bucket of units granted with `until` (its usable_until)."""
         sched = self.schedule
-        self._give_back(key, {sched.bucket(until - sched.lateness - sched.width / 2): 1})
+        return sched.bucket(until - sched.lateness - sched.width / 2)
 
     def _settle_debts(self, state: _KeyState, key: str) -> None:
-        """Units taken and not granted go back now, so no other instance waits on them."""
+        """Units taken and not granted, and the lease's left unspent, go back now, so no other instance
+        waits on them."""
+        reach = self.schedule.window_buckets(self.schedule.bucket(self._clock.now()))
         with state.lock:
             debts, state.debts = state.debts, {}
+            owe(debts, state.lease.owed_within(reach))
         if not debts:
             return
         self._give_back(key, debts)
@@ -293,9 +305,10 @@ class SlotLimiter:
     # -- a unit inside another commit ------------------------------------------------------
 
     def prepare(self, key: str, priority: Priority = Priority.TRADE, units: int = 1) -> Reservation | None:
-        """`units` for the caller's own commit (an order's claim): spent from the lease, with no write,
-        or writes that take them inside that commit; None when this instance cannot (degraded, or
-        blocked by upstream feedback): the caller then acquires as usual."""
+        """`units` for the caller's own commit (an order's claim): writes that take them inside that
+        commit, or none when the lease holds them (spent once the commit is in, so a failed commit
+        consumes nothing); None when this instance cannot (degraded, or blocked by upstream feedback):
+        the caller then acquires as usual."""
         now = self._clock.now()
         if now < self._degraded_until:
             return None
@@ -305,30 +318,20 @@ class SlotLimiter:
             if state.blocked_until > now:
                 return None
             state.lease.note(bucket, units)
-            leased = self._spend_lease(state, units)
-            if leased is not None:
-                self.stats.add(leased=units)
-                return Reservation(self, state, key, priority, None, units, bucket, leased)
+            if state.lease.holds(bucket, units):
+                return Reservation(self, state, key, priority, None, units)
             take = self._prepare(state, key, priority, units, bucket, own=False)
-        return Reservation(self, state, key, priority, take, units, bucket)
-
-    def _cancel(self, reservation: Reservation) -> None:
-        """The caller's commit failed: a unit spent from the lease goes back to it (a take's writes were
-        not applied, so they hold nothing)."""
-        if reservation.take is not None:
-            return
-        with reservation.state.lock:
-            reservation.state.lease.refund(reservation.bucket, reservation.units)
+        return Reservation(self, state, key, priority, take, units)
 
     def _settle(self, reservation: Reservation, results: Sequence[Any]) -> Permit | None:
-        state, take = reservation.state, reservation.take
-
-        def give_back(units: int) -> None:
-            self._give_back(reservation.key, {reservation.bucket: units})
-
-        if take is None:  # spent from the lease before the commit
-            self.stats.add(granted=reservation.units)
-            return Permit(reservation.key, reservation.units, reservation.until, give_back)
+        state, take, key = reservation.state, reservation.take, reservation.key
+        if take is None:  # the lease's units, if they are still there (else acquire as usual)
+            with state.lock:
+                until = self._spend_lease(state, reservation.units)
+            if until is None:
+                return None
+            self.stats.add(leased=reservation.units, granted=reservation.units)
+            return Permit(key, reservation.units, until, self._giving_back(key, until))
         self._store.count(take.writes, own_commit=False)  # the writes rode in the caller's commit
         taken = take.read(self.schedule, results)
         with state.lock:
@@ -337,7 +340,12 @@ class SlotLimiter:
             self._settle_debts(state, reservation.key)
             return None
         self.stats.add(granted=take.units)
-        return Permit(reservation.key, take.units, until, give_back)
+        return Permit(key, take.units, until, self._giving_back(key, until))
+
+    def _giving_back(self, key: str, until: float) -> Callable[[int], None]:
+        """A permit's hand-back of the units granted with `until` that it never sent."""
+        bucket = self._granted_in(until)
+        return lambda units: self._give_back(key, {bucket: units})
 
     # -- degraded mode and upstream feedback -----------------------------------------------
 
@@ -400,7 +408,7 @@ class SlotLimiter:
 @dataclass
 class Reservation:
     """Units for another commit: a take, whose writes go in and whose write results come back to
-    `settle`, or (`take` None) units already spent from the lease, which need no write."""
+    `settle`, or (`take` None) units the lease holds, which need no write."""
 
     limiter: SlotLimiter
     state: _KeyState
@@ -408,8 +416,6 @@ class Reservation:
     priority: Priority
     take: Take | None
     units: int
-    bucket: int
-    until: float | None = None  # the last send instant of units spent from the lease
 
     @property
     def writes(self) -> Sequence[Any]:
@@ -418,10 +424,6 @@ class Reservation:
     def settle(self, results: Sequence[Any]) -> Permit | None:
         """The permit the commit won, or None (the window was full: acquire as usual)."""
         return self.limiter._settle(self, results)
-
-    def cancel(self) -> None:
-        """The commit failed: nothing of it was applied."""
-        self.limiter._cancel(self)
 
 
 def limiter_from_settings(

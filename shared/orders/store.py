@@ -66,15 +66,10 @@ class OrderRecords:
             batch.set(counter[0], counter[1], merge=True)
             writes.extend(raw.as_raw(write) for write in batch._write_pbs)
         ours = len(writes)
-        try:
-            with firestore_errors():
-                results = raw.commit(
-                    self._db, [*writes, *(reservation.writes if reservation else ())], TIMEOUT_SECONDS
-                )
-        except Exception:
-            if reservation is not None:
-                reservation.cancel()
-            raise
+        with firestore_errors():
+            results = raw.commit(
+                self._db, [*writes, *(reservation.writes if reservation else ())], TIMEOUT_SECONDS
+            )
         permit = reservation.settle(results[ours:]) if reservation else None
         if counter is None:
             return None, permit

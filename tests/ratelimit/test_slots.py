@@ -138,19 +138,33 @@ def test_a_claim_spends_a_leased_unit_with_no_write(firestore_project: str) -> N
     assert count.calls == {}
 
 
-def test_a_failed_claim_gives_its_leased_unit_back_to_the_lease(firestore_project: str) -> None:
-    """The claim's commit failed (a duplicate key): the unit it took from the lease is there for the
-    next claim, which again needs no limiter write."""
+def test_a_failed_claim_leaves_the_lease_as_it_was(firestore_project: str) -> None:
+    """The lease's unit is spent only once the claim's commit is in: a claim that failed (a duplicate
+    key) settles nothing, and the next claim finds the unit still there."""
     from google.cloud import firestore
 
     clock = ManualClock()
     limiter = instance(firestore.Client(project=firestore_project), clock, REAL)
     leased_for_the_next_buckets(limiter, clock)
-    first = limiter.prepare(KEY)
-    assert first is not None and first.writes == ()
-    first.cancel()
+    failed = limiter.prepare(KEY)
+    assert failed is not None and failed.writes == ()
     second = limiter.prepare(KEY)
     assert second is not None and second.writes == ()
+    assert second.settle([]) is not None
+
+
+def test_a_claim_whose_leased_unit_went_meanwhile_acquires_as_usual(firestore_project: str) -> None:
+    """Two claims counted on the lease's one unit: the first to settle spends it, the other gets no
+    permit (its caller then acquires a unit of its own)."""
+    from google.cloud import firestore
+
+    clock = ManualClock()
+    limiter = instance(firestore.Client(project=firestore_project), clock, REAL)
+    leased_for_the_next_buckets(limiter, clock)
+    first, second = limiter.prepare(KEY), limiter.prepare(KEY)
+    assert first is not None and second is not None
+    assert first.settle([]) is not None
+    assert second.settle([]) is None
 
 
 def test_callers_waiting_on_one_instance_share_its_commit_in_a_busy_window(firestore_project: str) -> None:
