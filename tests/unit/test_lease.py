@@ -73,3 +73,18 @@ def test_unspent_units_go_into_a_commit_within_reach_and_older_ones_are_forgotte
     lease.spend(200, 0)  # both buckets are past: unspent
     assert lease.owed_within(range(100, 300)) == {105: 1}
     assert lease.unspent == {}
+
+
+def test_a_trades_take_leases_for_the_demand_in_its_own_bucket_only() -> None:
+    """Three units asked for so far in the current bucket, one in each before: a trade's take leases
+    the two more expected in its own bucket, and none in the buckets after it."""
+    lease = sparse_lease()
+    lease.note(104, 2)
+    assert lease.plan(104, 104, 1, View({104: 0}, 104), buckets=1, waiting=False) == {104: 3}
+
+
+def test_a_trades_take_leases_nothing_for_callers_waiting_behind_it() -> None:
+    lease = sparse_lease()
+    busy = View({60: REAL.budget - 20}, 104)
+    with lease.caller(), lease.caller(), lease.caller():
+        assert lease.plan(104, 104, 1, busy, buckets=1, waiting=False) == {104: 1}
