@@ -167,6 +167,25 @@ def test_a_claim_whose_leased_unit_went_meanwhile_acquires_as_usual(firestore_pr
     assert second.settle([]) is None
 
 
+def test_a_refused_caller_hands_back_its_instances_unspent_lease(firestore_project: str) -> None:
+    """The window is full and this instance has seen it: a read is refused without a commit, and the
+    lease's units of buckets gone by unspent go back to the window then, not at some later commit."""
+    from google.cloud import firestore
+
+    clock = ManualClock()
+    reader = instance(firestore.Client(project=firestore_project), clock, REAL)
+    other = instance(firestore.Client(project=firestore_project), clock, REAL)
+    leased_for_the_next_buckets(reader, clock)  # 12 units counted, 3 of them leased ahead
+    other.acquire(KEY, Priority.TRADE, units=REAL.budget - 12)
+    with pytest.raises(RateLimited):
+        reader.acquire(KEY, Priority.READ, units=2)  # its commit sees the window full
+    clock.advance(3 * REAL.width)  # the three leased buckets go by unspent
+    handed_back = reader.stats.handed_back
+    with pytest.raises(RateLimited):
+        reader.acquire(KEY, Priority.READ)
+    assert reader.stats.handed_back == handed_back + 3
+
+
 def test_callers_waiting_on_one_instance_share_its_commit_in_a_busy_window(firestore_project: str) -> None:
     """The window is more than half full, so there is no lease for demand; three reads that arrive
     while one instance's commit is under way need one commit between them: the first of them takes a
