@@ -324,23 +324,23 @@ class SlotLimiter:
         return Reservation(self, state, key, priority, take, units)
 
     def _settle(self, reservation: Reservation, results: Sequence[Any]) -> Permit | None:
-        state, take, key = reservation.state, reservation.take, reservation.key
+        state, take, key, units = reservation.state, reservation.take, reservation.key, reservation.units
         if take is None:  # the lease's units, if they are still there (else acquire as usual)
             with state.lock:
-                until = self._spend_lease(state, reservation.units)
+                until = self._spend_lease(state, units)
+            if until is not None:
+                self.stats.add(leased=units)
+        else:
+            self._store.count(take.writes, own_commit=False)  # the writes rode in the caller's commit
+            taken = take.read(self.schedule, results)
+            with state.lock:
+                until = self._granted(state, key, reservation.priority, take, taken)
             if until is None:
-                return None
-            self.stats.add(leased=reservation.units, granted=reservation.units)
-            return Permit(key, reservation.units, until, self._giving_back(key, until))
-        self._store.count(take.writes, own_commit=False)  # the writes rode in the caller's commit
-        taken = take.read(self.schedule, results)
-        with state.lock:
-            until = self._granted(state, reservation.key, reservation.priority, take, taken)
+                self._settle_debts(state, key)
         if until is None:
-            self._settle_debts(state, reservation.key)
             return None
-        self.stats.add(granted=take.units)
-        return Permit(key, take.units, until, self._giving_back(key, until))
+        self.stats.add(granted=units)
+        return Permit(key, units, until, self._giving_back(key, until))
 
     def _giving_back(self, key: str, until: float) -> Callable[[int], None]:
         """A permit's hand-back of the units granted with `until` that it never sent."""
