@@ -24,6 +24,10 @@ MIN_ATTEMPT_SECONDS = 0.05  # below this an attempt cannot succeed: it is not ma
 LATE_GRANT_ATTEMPTS = 3
 
 
+class LateGrant(Exception):
+    """A unit of the rate budget whose last instant passed before its request was written."""
+
+
 class CredentialSource(Protocol):
     def current(self) -> Credentials: ...
 
@@ -76,20 +80,17 @@ class AlpacaClient:
         attempt = 0
         while True:
             attempt += 1
-            self._send_slot(key, priority)
-            left = deadline.remaining() - reserve
-            if left < MIN_ATTEMPT_SECONDS:
-                raise Unavailable(
-                    "no time was left to call the broker", reason="deadline_exceeded", retry_after=1
-                )
             try:
-                response = self._http.request(
+                response = self._send(
                     method,
                     url,
+                    key,
+                    priority,
+                    deadline,
+                    reserve,
                     params=params,
                     json=json,
                     headers=self._headers(creds),
-                    timeout=self._timeout(left),
                 )
             except httpx.TransportError as exc:
                 error = transport_error(exc)
@@ -114,19 +115,56 @@ class AlpacaClient:
                 error.retry_after = reset_delay(response, 1.0, self._clock.now())
             raise error
 
-    def _send_slot(self, key: str, priority: Priority) -> None:
-        """A unit to send now: prepaid, or from the limiter. A grant this thread was too slow to use (a
-        busy host can stall it) is never sent: the bound assumes a send follows its grant closely."""
-        if spend_prepaid(key, self._clock.now()):
-            return
-        give_back = getattr(self._limiter, "give_back", None)
+    def _send(
+        self,
+        method: str,
+        url: str,
+        key: str,
+        priority: Priority,
+        deadline: Deadline,
+        reserve: float,
+        **request: Any,
+    ) -> httpx.Response:
+        """One send on a unit of the rate budget. The bound assumes a send follows its grant closely, and
+        a busy host can stall a thread between the two: a unit whose request would start on the wire
+        after its last instant is never sent (checked as the request's first bytes are about to be
+        written), goes back to the window, and another unit is taken."""
         for _ in range(LATE_GRANT_ATTEMPTS):
-            until = self._limiter.acquire(key, priority)
-            if until is None or self._clock.now() <= until:
-                return
-            if give_back is not None:
+            until = self._send_slot(key, priority)
+            left = deadline.remaining() - reserve
+            try:
+                if left >= MIN_ATTEMPT_SECONDS and (until is None or self._clock.now() <= until):
+                    return self._http.request(
+                        method, url, timeout=self._timeout(left), extensions=self._on_time(until), **request
+                    )
+            except LateGrant:
+                pass
+            give_back = getattr(self._limiter, "give_back", None)
+            if give_back is not None and until is not None:
                 give_back(key, until)
+            if left < MIN_ATTEMPT_SECONDS:
+                raise Unavailable(
+                    "no time was left to call the broker", reason="deadline_exceeded", retry_after=1
+                )
         raise Unavailable("the rate limiter's grants came too late to use", reason="deadline_exceeded")
+
+    def _send_slot(self, key: str, priority: Priority) -> float | None:
+        """A unit to send now, prepaid or from the limiter: the last instant it may be sent."""
+        prepaid = spend_prepaid(key, self._clock.now())
+        return prepaid.until if prepaid is not None else self._limiter.acquire(key, priority)
+
+    def _on_time(self, until: float | None) -> dict[str, Any]:
+        """httpcore's trace hook, told each step of the request: LateGrant just before the request's
+        headers are written if the unit's last instant has passed (nothing of it has been sent)."""
+        if until is None:
+            return {}
+        clock = self._clock
+
+        def trace(event: str, info: Mapping[str, Any]) -> None:
+            if event.endswith(".send_request_headers.started") and clock.now() > until:
+                raise LateGrant
+
+        return {"trace": trace}
 
     def permit(self, units: int, priority: Priority = Priority.TRADE) -> Permit:
         """`units` upstream sends in one acquisition, for calls made (in parallel) under `prepaid`."""

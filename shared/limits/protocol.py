@@ -23,7 +23,7 @@ class Limiter(Protocol):
 
     def acquire(self, key: str, priority: Priority, units: int = 1) -> float | None:
         """Block until `units` upstream sends are ours; raise RateLimited or Unavailable if they cannot be
-        had. Returns the last instant they may be sent (None: no limit in time)."""
+        had. Returns the last instant their requests may start to be written (None: no limit in time)."""
         ...
 
     def observe(self, key: str, status: int, headers: Mapping[str, str]) -> None:
@@ -88,9 +88,10 @@ def prepaid(permit: Permit | None) -> Iterator[None]:
         _PREPAID.reset(token)
 
 
-def spend_prepaid(key: str, now: float) -> bool:
+def spend_prepaid(key: str, now: float) -> Permit | None:
+    """The prepaid permit a unit for `key` was just spent from, if one could be."""
     permit = _PREPAID.get()
-    return permit is not None and permit.take(key, now)
+    return permit if permit is not None and permit.take(key, now) else None
 
 
 @dataclass

@@ -9,13 +9,14 @@ LEASE_BUCKETS - 1 after it (a lease for the instance's coming demand, x + 3 <= x
 in that same commit every count from bucket x - span + 1 on, its own units included: the total T. It
 grants g of its k units, the caller's first and then the earliest, where g is at most budget - (T - k),
 and only while the caller's clock reads before start(x) + width + guard/4; a unit of a later bucket y
-is spent only between start(y) and start(y) + width + guard/4, and a unit granted and not sent then is
-dropped. Counts only ever fall when a unit that was not and will never be sent is handed back (the
-units not granted, and a lease's units left unspent).
+is spent only from start(y) on. A granted unit's request starts to be written before
+start(x) + width + guard/2 (`send_by`: the client checks just before the request's first byte goes out,
+and a unit past it is never sent). Counts only ever fall when a unit that was not and will never be sent
+is handed back (the units not granted, a lease's units left unspent, and units past `send_by`).
 
-Proof. Instance clocks are within guard/8 of true time and a granted unit reaches the broker within
-guard/2 of its grant (the rest of the guard), so a unit of bucket x arrives at a true time in
-[start(x) - guard/8, start(x) + width + guard/4 + guard/2 + guard/8). Take any set S of sends that
+Proof. Instance clocks are within guard/8 of true time and a request reaches the broker within guard/4
+of its first byte (the rest of the guard), so a unit of bucket x arrives at a true time in
+[start(x) - guard/8, start(x) + width + guard/2 + guard/4 + guard/8). Take any set S of sends that
 arrive inside a rolling window [t, t + window). Any two buckets of S have starts less than
 window + width + guard apart, so they are fewer than span = BUCKETS + 1 + ceil(guard / width) buckets
 apart. Let r be the commit applied last to the key's document (Firestore applies the commits on one
@@ -119,8 +120,16 @@ class Schedule:
         return EPOCH + bucket * self.width
 
     def usable_until(self, bucket: int) -> float:
-        """The last instant a unit of `bucket` may be granted or spent."""
+        """The last instant a unit of `bucket` may be granted."""
         return self.start(bucket) + self.width + self.lateness
+
+    def send_by(self, bucket: int) -> float:
+        """The last instant a granted unit of `bucket` may start to be written to the broker."""
+        return self.start(bucket) + self.width + self.guard / 2
+
+    def bucket_sent_by(self, send_by: float) -> int:
+        """The bucket whose units must be sent by `send_by`."""
+        return self.bucket(send_by - self.guard / 2 - self.width / 2)
 
     def cell(self, bucket: int) -> str:
         return f"w{bucket % self.ring:03d}"

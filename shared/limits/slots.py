@@ -168,7 +168,7 @@ class SlotLimiter:
         current = sched.bucket(now)
         if state.blocked_until > now or not state.lease.spend(current, units):
             return None
-        return sched.usable_until(current)
+        return sched.send_by(current)
 
     def _ready(self, view: View, priority: Priority, bucket: int, units: int, marked: bool) -> int:
         """The first bucket whose commit the window seen would grant (if nobody else took a unit)."""
@@ -225,10 +225,10 @@ class SlotLimiter:
             owe(state.debts, counted)
             return None  # the cell still held an old bucket: the caller's units were not counted
         now = self._clock.now()
-        until = sched.usable_until(take.bucket)
         marked, total = state.trade_until > now, sum(counted.values())
         room = self._room(taken.view, priority, take.bucket, total, marked)
-        if room < take.units or now > until or state.blocked_until > max(now, sched.start(take.bucket)):
+        late = now > sched.usable_until(take.bucket)
+        if room < take.units or late or state.blocked_until > max(now, sched.start(take.bucket)):
             self.stats.add(lost=1)
             owe(state.debts, counted)
             return None
@@ -239,7 +239,7 @@ class SlotLimiter:
         refused = state.lease.keep(counted, room)
         if refused:  # counted by everyone until handed back: now, without holding up this caller
             threading.Thread(target=self._give_back, args=(key, refused), daemon=True).start()
-        return until
+        return sched.send_by(take.bucket)
 
     def _room(self, view: View, priority: Priority, bucket: int, taken: int, marked: bool) -> int:
         """How many of the `taken` units counted in `view` at `bucket` may be granted: the window
@@ -271,12 +271,7 @@ class SlotLimiter:
 
     def give_back(self, key: str, until: float) -> None:
         """A unit granted with `until` and never sent (its caller came too late): back to the window."""
-        self._give_back(key, {self._granted_in(until): 1})
-
-    def _granted_in(self, until: float) -> int:
-        """The bucket of units granted with `until` (its usable_until)."""
-        sched = self.schedule
-        return sched.bucket(until - sched.lateness - sched.width / 2)
+        self._give_back(key, {self.schedule.bucket_sent_by(until): 1})
 
     def _settle_debts(self, state: _KeyState, key: str) -> None:
         """Units taken and not granted, and the lease's left unspent, go back now, so no other instance
@@ -344,7 +339,7 @@ class SlotLimiter:
 
     def _giving_back(self, key: str, until: float) -> Callable[[int], None]:
         """A permit's hand-back of the units granted with `until` that it never sent."""
-        bucket = self._granted_in(until)
+        bucket = self.schedule.bucket_sent_by(until)
         return lambda units: self._give_back(key, {bucket: units})
 
     # -- degraded mode and upstream feedback -----------------------------------------------
