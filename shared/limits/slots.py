@@ -29,6 +29,7 @@ from shared.errors import RateLimited, Unavailable
 from shared.limits.lease import Lease, owe, pop_within
 from shared.limits.local import LocalLimiter
 from shared.limits.protocol import Limiter, LimiterStats, Permit, Priority
+from shared.limits.rules import ready, room, wake_at
 from shared.limits.schedule import Schedule, View
 from shared.limits.slot_store import SlotStore, Take, Taken
 
@@ -134,11 +135,11 @@ class SlotLimiter:
                 marked = state.trade_until > now
                 view = state.view.without(state.debts) if state.view is not None else None
                 if view is not None and now - sched.start(view.seen_at) < sched.window:
-                    target = max(current, self._ready(view, priority, current, units, marked))
+                    target = max(current, ready(self.schedule, view, priority, current, units, marked))
                 if target > current and priority is Priority.TRADE and not marked:
                     target = current  # a trade commits at once: its commit marks that a trade waits
                 target = max(target, self._open_after_commit(now))
-                wake = now if target == current else self._wake_at(target)
+                wake = now if target == current else wake_at(sched, target)
                 # Only waiting counts against the wait, not commit latency; so the target is within reach.
                 if wake > max(now, deadline):
                     return self._refuse(wake - deadline)
@@ -169,15 +170,6 @@ class SlotLimiter:
         if state.blocked_until > now or not state.lease.spend(current, units):
             return None
         return sched.send_by(current)
-
-    def _ready(self, view: View, priority: Priority, bucket: int, units: int, marked: bool) -> int:
-        """The first bucket whose commit the window seen would grant (if nobody else took a unit)."""
-        sched = self.schedule
-        ready = view.free_at(sched, bucket, self._cap(priority, marked), units)
-        if priority is Priority.READ:
-            ahead = view.free_at(sched, bucket + sched.lead, sched.budget - sched.reserve, units)
-            ready = max(ready, ahead - sched.lead)
-        return ready
 
     def _take(self, state: _KeyState, key: str, priority: Priority, units: int, bucket: int) -> float | None:
         """One commit (state.lock held): the units' last send instant if granted, else None."""
@@ -226,34 +218,20 @@ class SlotLimiter:
             return None  # the cell still held an old bucket: the caller's units were not counted
         now = self._clock.now()
         marked, total = state.trade_until > now, sum(counted.values())
-        room = self._room(taken.view, priority, take.bucket, total, marked)
+        fits = room(sched, taken.view, priority, take.bucket, total, marked)
         late = now > sched.usable_until(take.bucket)
-        if room < take.units or late or state.blocked_until > max(now, sched.start(take.bucket)):
+        if fits < take.units or late or state.blocked_until > max(now, sched.start(take.bucket)):
             self.stats.add(lost=1)
             owe(state.debts, counted)
             return None
         # Leased units may go to any caller: they are granted by a read's rules, whoever took them.
-        as_read = self._room(taken.view, Priority.READ, take.bucket, total, marked)
-        room = max(0, min(room, as_read) - take.units)
+        as_read = room(sched, taken.view, Priority.READ, take.bucket, total, marked)
+        leasable = max(0, min(fits, as_read) - take.units)
         counted[take.bucket] -= take.units
-        refused = state.lease.keep(counted, room)
+        refused = state.lease.keep(counted, leasable)
         if refused:  # counted by everyone until handed back: now, without holding up this caller
             threading.Thread(target=self._give_back, args=(key, refused), daemon=True).start()
         return sched.send_by(take.bucket)
-
-    def _room(self, view: View, priority: Priority, bucket: int, taken: int, marked: bool) -> int:
-        """How many of the `taken` units counted in `view` at `bucket` may be granted: the window
-        without them, filled up to the cap (for a read, the reserve also free within the lead)."""
-        sched = self.schedule
-        room = self._cap(priority, marked) - (view.total(sched, bucket) - taken)
-        if priority is Priority.READ:
-            ahead = view.total(sched, bucket + sched.lead) - taken
-            room = min(room, sched.budget - sched.reserve - ahead)
-        return max(0, min(room, taken))
-
-    def _cap(self, priority: Priority, marked: bool) -> int:
-        sched = self.schedule
-        return sched.budget - (sched.reserve if priority is Priority.READ and marked else 0)
 
     def _retry_after(self, state: _KeyState, priority: Priority, units: int, deadline: float) -> float:
         sched = self.schedule
@@ -261,13 +239,8 @@ class SlotLimiter:
         if view is None:
             return sched.width
         now = self._clock.now()
-        free = self._ready(view, priority, sched.bucket(now), units, state.trade_until > now)
-        return max(self._wake_at(free) - max(now, deadline), sched.width)
-
-    def _wake_at(self, bucket: int) -> float:
-        """A quarter guard past the edge: the units leaving there have reached the broker before these
-        new ones do, even on a busy host (a margin on top of the bound's)."""
-        return self.schedule.start(bucket) + self.schedule.guard / 4
+        free = ready(sched, view, priority, sched.bucket(now), units, state.trade_until > now)
+        return max(wake_at(sched, free) - max(now, deadline), sched.width)
 
     def give_back(self, key: str, until: float) -> None:
         """A unit granted with `until` and never sent (its caller came too late): back to the window."""
