@@ -148,6 +148,10 @@ def run(
     for report in reports:
         for path, n in report["written_by_path"].items():
             by_path[path] = by_path.get(path, 0) + n
+    limiter_stats: dict[str, int] = {}
+    for report in reports:
+        for name, n in report["stats"].items():
+            limiter_stats[name] = limiter_stats.get(name, 0) + n
     # The upstream admits at most LIMIT per WINDOW: over the run's span (to the last caller's end,
     # retries included) at most LIMIT * ceil(span / WINDOW) can be served.
     span = max(report["ended"] for report in reports) - started
@@ -168,6 +172,7 @@ def run(
         "firestore_rpcs_per_request": round(rpcs / max(1, upstream["requests"]), 2),
         "hottest_document_writes_per_s": round(max(by_path.values(), default=0) / span, 2),
         "refused_by_limiter": sum(report["errors"].get("rate_limited", 0) for report in reports),
+        "limiter_stats": limiter_stats,  # every process's LimiterStats, summed
     }
 
 
