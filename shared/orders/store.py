@@ -98,13 +98,16 @@ class OrderRecords:
         self._with_event(doc_id, claim, event, change)
 
     def release(self, doc_id: str, claim: str, event: dict[str, Any]) -> None:
-        """Nothing was sent: free the key for a retry, keeping the event that says why."""
-        self._with_event(doc_id, claim, event, raw.delete(self._name(doc_id)))
+        """Nothing was sent: free the key for a retry, keeping the event that says why. If the event is
+        there already, the delete landed with it, and a record there now is a later claim's: kept."""
+        self._with_event(doc_id, claim, event, raw.delete(self._name(doc_id)), reapply=False)
 
-    def _with_event(self, doc_id: str, claim: str, event: dict[str, Any], change: Any) -> None:
-        """Commit the record's `change` with the creation of its event, retried once (both writes are
-        idempotent by id). An event that already exists means an earlier attempt landed and only its
-        answer was lost: the change is then committed alone."""
+    def _with_event(
+        self, doc_id: str, claim: str, event: dict[str, Any], change: Any, reapply: bool = True
+    ) -> None:
+        """Commit the record's `change` with the creation of its event, retried once (the event is
+        created once by its id). An event that already exists means an earlier attempt landed and only
+        its answer was lost: the change is then committed alone if `reapply`."""
         created = raw.create(self._event_name(doc_id, claim, event), event)
 
         def commit() -> None:
@@ -112,8 +115,9 @@ class OrderRecords:
                 with firestore_errors():
                     raw.commit(self._db, [change, created], TIMEOUT_SECONDS)
             except Duplicate:
-                with firestore_errors():
-                    raw.commit(self._db, [change], TIMEOUT_SECONDS)
+                if reapply:
+                    with firestore_errors():
+                        raw.commit(self._db, [change], TIMEOUT_SECONDS)
 
         self._twice(commit)
 

@@ -1,5 +1,5 @@
-"""A real Firestore client that cannot reach any server, the fixture that hands one to a test, and a count of
-the RPCs a client makes, taken at the client."""
+"""A real Firestore client that cannot reach any server, the fixture that hands one to a test, a count of
+the RPCs a client makes, taken at the client, and clients whose commits stall or lose their answers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from google.api_core.exceptions import ServiceUnavailable
 
 from infra.stack import free_port
 
@@ -105,6 +106,36 @@ class _DelayedCommits:
 def delayed_commits(client: Any, delay: Callable[[], None]) -> None:
     """Every commit `client` makes from now on first runs `delay`: a slow host, or a stalled commit."""
     client._firestore_api_internal = _DelayedCommits(client._firestore_api, delay)
+
+
+class _LostAnswers:
+    """Stands in for the client's gRPC API object: the next `count` commits are applied, then `meanwhile`
+    runs and the caller gets ServiceUnavailable, as when an answer is lost on the way back."""
+
+    def __init__(self, inner: Any, count: int, meanwhile: Callable[[], None]) -> None:
+        self._inner = inner
+        self._left = count
+        self._meanwhile = meanwhile
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._inner, name)
+        if name != "commit":
+            return target
+
+        def commit(*args: Any, **kwargs: Any) -> Any:
+            response = target(*args, **kwargs)
+            if self._left <= 0:
+                return response
+            self._left -= 1
+            self._meanwhile()
+            raise ServiceUnavailable("the commit's answer was lost")
+
+        return commit
+
+
+def lost_answers(client: Any, count: int, meanwhile: Callable[[], None] = lambda: None) -> None:
+    """The next `count` commits `client` makes land, but their answers are lost (after `meanwhile`)."""
+    client._firestore_api_internal = _LostAnswers(client._firestore_api, count, meanwhile)
 
 
 def counting(client: Any) -> RpcCount:
