@@ -19,6 +19,7 @@ from shared.firestore import READ_RETRY, SETTINGS, TIMEOUT_SECONDS, firestore_er
 from shared.models import Model
 from shared.notify.payloads import Format
 from shared.notify.signing import secret_key
+from shared.notify.urls import shown
 
 DOCUMENT = "notifications"
 MAX_TARGETS = 20
@@ -45,7 +46,10 @@ class TargetIn(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(description="Unique; letters, digits, `_` and `-`, at most 64")
-    url: str = Field(max_length=2048, description="https:// (http and loopback only on the emulator)")
+    url: str = Field(
+        max_length=2048,
+        description="https:// (http and loopback only on the emulator); the form GET shows keeps the stored URL",
+    )
     secret: str | None = Field(
         None, max_length=200, description="Standard Webhooks secret, `whsec_` plus base64 (24-64 bytes)"
     )
@@ -120,7 +124,7 @@ class Target(Model):
 
 class TargetView(Model):
     name: str
-    url: str
+    url: str = Field(description="Scheme and host only, `/…` standing for any path and query")
     events: list[str]
     format: Format
     secret_set: bool
@@ -135,7 +139,10 @@ class NotificationsView(Model):
     def of(cls, targets: list[Target]) -> NotificationsView:
         return cls(
             targets=[
-                TargetView(**t.model_dump(exclude={"secret"}), secret_set=bool(t.secret)) for t in targets
+                TargetView(
+                    **t.model_dump(exclude={"secret", "url"}), url=shown(t.url), secret_set=bool(t.secret)
+                )
+                for t in targets
             ]
         )
 
@@ -161,15 +168,18 @@ class TargetStore:
         return next((t for t in self.targets() if t.name == name), None)
 
     def replace(self, change: NotificationsChange, caller: str, request_id: str) -> list[Target]:
-        """Check every URL, keep stored secrets left out, clear `disabled`, audit the change."""
+        """Check every URL, keep the stored URL given back as shown and stored secrets left out, clear
+        `disabled`, audit the change."""
         current = {t.name: t for t in self.targets()}
         targets: list[Target] = []
         for given in change.targets:
-            self._check_url(given.url)
-            secret = given.secret or (current[given.name].secret if given.name in current else None)
+            stored = current.get(given.name)
+            url = stored.url if stored is not None and given.url == shown(stored.url) else given.url
+            self._check_url(url)
+            secret = given.secret or (stored.secret if stored is not None else None)
             if secret is None:
                 raise Unprocessable(f"target {given.name} needs a secret", reason="missing_secret")
-            targets.append(Target(**given.model_dump(exclude={"secret"}), secret=secret))
+            targets.append(Target(**given.model_dump(exclude={"secret", "url"}), url=url, secret=secret))
         with firestore_errors():
             self._ref().set(
                 {"targets": [t.model_dump() for t in targets], "updated_at": firestore.SERVER_TIMESTAMP},

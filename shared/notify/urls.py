@@ -1,6 +1,7 @@
 """Where a notification may go: `https://` to a public address in the cloud; locally loopback too.
 
-Checked when a target is saved and again before each delivery, since DNS answers can change.
+Checked when a target is saved and again before each delivery, since DNS answers can change. Shown
+in responses as scheme and host only: a webhook's path is often its secret (Slack's and Discord's are).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from shared.errors import Unprocessable
 
 Resolver = Callable[[str, int], list[str]]
 MAX_URL = 2048
+HIDDEN = "…"  # stands for a URL's path and query in responses
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -57,3 +59,10 @@ def check_url(url: str, *, local: bool, resolver: Resolver = resolve) -> None:
             raise UnsafeUrl(
                 f"url host {host} resolves to a private, loopback, link-local or reserved address"
             )
+
+
+def shown(url: str) -> str:
+    """`url` as a response shows it: `scheme://host/…` when it has a path or query, else as it is."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return f"{origin}/{HIDDEN}" if url[len(origin) :].strip("/") else url

@@ -140,6 +140,28 @@ def test_secret_is_never_returned(gateway: Gateway, receiver: Receiver) -> None:
     assert read.body["targets"][0]["secret_set"] is True
 
 
+def test_target_url_is_shown_as_scheme_and_host_only(gateway: Gateway, receiver: Receiver) -> None:
+    """A webhook's path can be its secret: GET and PUT answer `scheme://host/…`, never the path."""
+    saved = put_targets(target(receiver))
+    read = call_entry("get_notifications", "GET", "/notifications")
+    origin = receiver.url.removesuffix("/hook")
+    for reply in (saved, read):
+        assert reply.status == 200 and "/hook" not in reply.text
+    assert read.body["targets"][0]["url"] == f"{origin}/…"
+
+
+def test_the_url_as_shown_sent_back_keeps_the_stored_one(
+    gateway: Gateway, receiver: Receiver, db: Any, firestore_project: str
+) -> None:
+    """GET, then PUT what it showed: deliveries still go to the stored path."""
+    put_targets(target(receiver))
+    [view] = call_entry("get_notifications", "GET", "/notifications").body["targets"]
+    assert put_targets(target(receiver, url=view["url"])).status == 200
+    audit_event(gateway, "evt-shown")
+    deliver(db, firestore_project, "evt-shown")
+    assert [delivery.path for delivery in receiver.deliveries] == ["/hook"]
+
+
 def test_notification_routes_need_the_admin_scope(gateway: Gateway) -> None:
     """A trading caller may not read or change the targets."""
     reply = call_entry("get_notifications", "GET", "/notifications", token=TRADER_TOKEN)

@@ -16,6 +16,7 @@ from standardwebhooks.webhooks import Webhook
 
 @dataclass
 class Delivery:
+    path: str
     headers: dict[str, str]
     body: bytes
     status: int
@@ -59,7 +60,7 @@ def running(secret: str) -> Iterator[Receiver]:
             status = receiver.answer()
             signed = receiver.check(headers, body)
             with receiver.lock:
-                receiver.deliveries.append(Delivery(headers, body, status, signed))
+                receiver.deliveries.append(Delivery(self.path, headers, body, status, signed))
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
