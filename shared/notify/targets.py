@@ -48,7 +48,7 @@ class TargetIn(Model):
     name: str = Field(description="Unique; letters, digits, `_` and `-`, at most 64")
     url: str = Field(
         max_length=2048,
-        description="https:// (http and loopback only on the emulator); the form GET shows keeps the stored URL",
+        description="https:// (http and loopback only on the emulator); GET's form keeps the stored URL",
     )
     secret: str | None = Field(
         None, max_length=200, description="Standard Webhooks secret, `whsec_` plus base64 (24-64 bytes)"
