@@ -28,8 +28,10 @@ r adds at most g of its own: |S| <= T - k + g <= budget. Those earlier units are
 of what r totals: a commit's first bucket is at most `reach` after its clock's bucket, clocks are less
 than a bucket apart, so an earlier commit's units are at most reach + LEASE_BUCKETS - 1 buckets after
 r's clock's bucket, and r reads `ahead` >= reach + LEASE_BUCKETS cells past it. Each commit resets
-the `ahead` cells after its own bucket (those it does not add to); the ring is longer than
-span + ahead, so a cell is only reused once no check can count its bucket any more.
+the `ahead` cells after its own bucket (those it does not add to), but none past its clock's bucket
++ ring - span - 2 (`resets`: its own bucket may be up to `reach` after its clock's): a check, by a
+clock at most a bucket behind, totals no bucket below that clock's bucket - span + 1, so a cell is
+only reused once no check can count its bucket any more.
 
 Priorities: a read's units are granted only while the total stays at most budget - reserve whenever
 a trade asked within the last trade wait (`trade_until`), and only if, counting them, `reserve` units
@@ -130,6 +132,11 @@ class Schedule:
     def bucket_sent_by(self, send_by: float) -> int:
         """The bucket whose units must be sent by `send_by`."""
         return self.bucket(send_by - self.guard / 2 - self.width / 2)
+
+    def resets(self, bucket: int, clock_bucket: int) -> range:
+        """The buckets after `bucket` whose cells a commit at `bucket` resets, made at `clock_bucket`:
+        `ahead` of them, but only those whose cell no check can still be counting (see the proof)."""
+        return range(bucket + 1, min(bucket + self.ahead, clock_bucket + self.ring - self.span - 2) + 1)
 
     def cell(self, bucket: int) -> str:
         return f"w{bucket % self.ring:03d}"

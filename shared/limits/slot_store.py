@@ -96,18 +96,20 @@ class SlotStore:
         units: int,
         adds: Mapping[int, int],
         *,
+        current: int,
         debts: Mapping[int, int],
         trade_until: float,
         stale: Collection[int],
     ) -> Take:
         """One write that adds `adds` (the caller's `units` in `bucket`, and a lease in it and the buckets
-        after it), hands back `debts`, resets
-        the cells ahead and reads the rest through `Increment(0)`; preceded by a reset of the cells of
-        the `stale` buckets taken (ones no commit seen has reset since their cell last held another)."""
+        after it), hands back `debts`, resets the cells ahead (as far as a commit made in the `current`
+        bucket may) and reads the rest through `Increment(0)`; preceded by a reset of the cells of the
+        `stale` buckets taken (ones no commit seen has reset since their cell last held another)."""
         sched = self._schedule
+        ahead = sched.resets(bucket, current)
         transforms = []
         for x in sched.window_buckets(bucket):
-            if x > bucket and x not in adds and x not in debts:
+            if x in ahead and x not in adds and x not in debts:
                 transforms.append(_transform(sched.cell(x), "maximum", x * TICKET))
             else:
                 transforms.append(_transform(sched.cell(x), "increment", adds.get(x, 0) - debts.get(x, 0)))

@@ -201,7 +201,9 @@ class SlotLimiter:
         seen = state.view.counts if state.view is not None else {}
         stale = [x for x in adds if x not in seen]
         marker = self._clock.now() + sched.trade_wait if priority is Priority.TRADE else 0.0
-        return self._store.prepare(key, bucket, units, adds, debts=debts, trade_until=marker, stale=stale)
+        return self._store.prepare(
+            key, bucket, units, adds, current=current, debts=debts, trade_until=marker, stale=stale
+        )
 
     def _granted(
         self, state: _KeyState, key: str, priority: Priority, take: Take, taken: Taken

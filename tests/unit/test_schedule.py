@@ -18,12 +18,28 @@ def test_a_window_check_spans_every_bucket_a_rolling_window_can_meet() -> None:
         assert schedule.span <= BUCKETS + 1 + math.ceil(schedule.guard / schedule.width) + 1e-9
 
 
-def test_the_ring_never_reuses_a_cell_a_check_still_counts() -> None:
-    """A commit resets `ahead` cells past its own; the ring leaves the whole span untouched."""
+def test_a_window_check_reads_a_distinct_cell_for_every_bucket() -> None:
     for schedule in (SCHEDULE, REAL):
-        assert schedule.ring > schedule.span + schedule.ahead
         cells = {schedule.cell(x) for x in schedule.window_buckets(12345)}
         assert len(cells) == schedule.span + schedule.ahead
+
+
+def test_a_commit_aimed_as_far_ahead_as_it_may_resets_no_cell_a_check_now_still_counts() -> None:
+    """A commit resets `ahead` cells past its own bucket, which may be `reach` after its clock's (a
+    clock a bucket ahead, too): none of them may hold a bucket a check at this clock totals."""
+    for schedule in (SCHEDULE, REAL, Schedule(190, 60.0, 0.25, 0.5, 10.0)):
+        now = 12345
+        counted = {schedule.cell(x) for x in range(now - schedule.span + 1, now + 1)}
+        farthest = now + 1 + schedule.reach
+        reset = {schedule.cell(x) for x in schedule.resets(farthest, now + 1)}
+        assert not counted & reset
+
+
+def test_at_the_real_window_every_commit_resets_all_its_cells_ahead() -> None:
+    """The cap on resets never binds at 60 s: a pause up to `ahead` buckets still costs one write."""
+    now = 12345
+    for bucket in range(now, now + REAL.reach + 1):
+        assert len(REAL.resets(bucket, now)) == REAL.ahead
 
 
 def test_the_over_count_is_under_two_percent_at_the_real_budget_and_under_four_in_tests() -> None:
