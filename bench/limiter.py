@@ -45,14 +45,20 @@ class TimedLimiter:
         self.waits: list[float] = []
         self.refused = 0
 
-    def acquire(self, key_id: str, priority: Any) -> None:
+    def acquire(self, key_id: str, priority: Any, units: int = 1) -> float | None:
         started = time.perf_counter()
         try:
-            self.inner.acquire(key_id, priority)
+            until: float | None = self.inner.acquire(key_id, priority, units)
         except Exception:
             self.refused += 1
             raise
         self.waits.append(time.perf_counter() - started)
+        return until  # the client checks it right before each send
+
+    def give_back(self, key_id: str, until: float) -> None:
+        give_back = getattr(self.inner, "give_back", None)
+        if give_back is not None:
+            give_back(key_id, until)
 
     def observe(self, key_id: str, status: int, headers: Mapping[str, str]) -> None:
         self.inner.observe(key_id, status, headers)
