@@ -9,11 +9,12 @@ from typing import Any
 from shared.app import Gateway
 from shared.audit import Event
 from shared.clock import ManualClock
-from shared.orders.record import OrderRecord, OrderState
+from shared.orders.record import OrderState
 from shared.orders.store import order_doc_id
 from tests.fills.conftest import advance, order_events, sync
 from tests.gateway.conftest import call_entry
 from tests.orders.conftest import events, place, records
+from tests.support.orders import order_record
 from tests.support.sandbox import Sandbox
 
 BUY = {"symbol": "AAPL", "side": "buy", "qty": "10"}
@@ -135,21 +136,7 @@ def test_cancel_racing_a_fill_ends_canceled_with_its_part(
 def _stale_record(gateway: Gateway, db: Any, key: str, age: timedelta, state: OrderState) -> None:
     """A record as an instance that died mid-send would leave it, `age` old by the gateway's clock."""
     now = datetime.fromtimestamp(gateway.clock.now(), UTC)
-    body = {"symbol": "AAPL", "side": "buy", "qty": "1", "type": "market", "time_in_force": "day"}
-    record = OrderRecord(
-        order=order_doc_id(key),
-        client_order_id=key,
-        symbol="AAPL",
-        key_source="client_order_id",
-        claim="c0ffee00",
-        caller="dev",
-        request_id="req-stale",
-        request={**body, "client_order_id": key},
-        fingerprint="f",
-        state=state,
-        requested_at=now - age,
-        received_at=now - age,
-    )
+    record = order_record(key, "c0ffee00", state, now - age, received_at=now - age)
     db.collection("orders").document(record.order).set(record.stored())
 
 

@@ -11,27 +11,15 @@ from google.cloud import firestore
 from shared.audit import AuditLog, Event
 from shared.clock import SystemClock
 from shared.orders.record import OrderRecord, OrderState
-from shared.orders.store import OrderRecords, order_doc_id
+from shared.orders.store import OrderRecords
 from tests.support.firestore import lost_answers
+from tests.support.orders import order_record
 
 KEY = "release-race"
 
 
 def claimed(records: OrderRecords, audit: AuditLog, claim: str) -> OrderRecord:
-    body = {"symbol": "AAPL", "side": "buy", "qty": "1", "type": "market", "time_in_force": "day"}
-    record = OrderRecord(
-        order=order_doc_id(KEY),
-        client_order_id=KEY,
-        symbol="AAPL",
-        key_source="client_order_id",
-        claim=claim,
-        caller="dev",
-        request_id=f"req-{claim}",
-        request={**body, "client_order_id": KEY},
-        fingerprint="f",
-        state=OrderState.PENDING,
-        requested_at=datetime.now(UTC),
-    )
+    record = order_record(KEY, claim, OrderState.PENDING, datetime.now(UTC))
     records.claim(record, audit.event(Event.ORDER_REQUESTED, "dev", record.request_id))
     return record
 

@@ -84,58 +84,44 @@ class _CountingApi:
         return call
 
 
-class _DelayedCommits:
-    """Stands in for the client's gRPC API object and runs `delay` before each commit."""
+class _Commits:
+    """Stands in for the client's gRPC API object: each commit runs as `around(commit)`."""
 
-    def __init__(self, inner: Any, delay: Callable[[], None]) -> None:
+    def __init__(self, inner: Any, around: Callable[[Callable[[], Any]], Any]) -> None:
         self._inner = inner
-        self._delay = delay
+        self._around = around
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self._inner, name)
         if name != "commit":
             return target
-
-        def commit(*args: Any, **kwargs: Any) -> Any:
-            self._delay()
-            return target(*args, **kwargs)
-
-        return commit
+        return lambda *args, **kwargs: self._around(lambda: target(*args, **kwargs))
 
 
 def delayed_commits(client: Any, delay: Callable[[], None]) -> None:
     """Every commit `client` makes from now on first runs `delay`: a slow host, or a stalled commit."""
-    client._firestore_api_internal = _DelayedCommits(client._firestore_api, delay)
 
+    def around(commit: Callable[[], Any]) -> Any:
+        delay()
+        return commit()
 
-class _LostAnswers:
-    """Stands in for the client's gRPC API object: the next `count` commits are applied, then `meanwhile`
-    runs and the caller gets ServiceUnavailable, as when an answer is lost on the way back."""
-
-    def __init__(self, inner: Any, count: int, meanwhile: Callable[[], None]) -> None:
-        self._inner = inner
-        self._left = count
-        self._meanwhile = meanwhile
-
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self._inner, name)
-        if name != "commit":
-            return target
-
-        def commit(*args: Any, **kwargs: Any) -> Any:
-            response = target(*args, **kwargs)
-            if self._left <= 0:
-                return response
-            self._left -= 1
-            self._meanwhile()
-            raise ServiceUnavailable("the commit's answer was lost")
-
-        return commit
+    client._firestore_api_internal = _Commits(client._firestore_api, around)
 
 
 def lost_answers(client: Any, count: int, meanwhile: Callable[[], None] = lambda: None) -> None:
-    """The next `count` commits `client` makes land, but their answers are lost (after `meanwhile`)."""
-    client._firestore_api_internal = _LostAnswers(client._firestore_api, count, meanwhile)
+    """The next `count` commits `client` makes land, but their answers are lost: `meanwhile` runs, then
+    the caller gets ServiceUnavailable."""
+    left = [count]
+
+    def around(commit: Callable[[], Any]) -> Any:
+        response = commit()
+        if left[0] <= 0:
+            return response
+        left[0] -= 1
+        meanwhile()
+        raise ServiceUnavailable("the commit's answer was lost")
+
+    client._firestore_api_internal = _Commits(client._firestore_api, around)
 
 
 def counting(client: Any) -> RpcCount:
