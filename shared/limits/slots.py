@@ -135,7 +135,7 @@ class SlotLimiter:
                 marked = state.trade_until > now
                 view = state.view.without(state.debts) if state.view is not None else None
                 if view is not None and now - sched.start(view.seen_at) < sched.window:
-                    target = max(current, ready(self.schedule, view, priority, current, units, marked))
+                    target = max(current, ready(sched, view, priority, current, units, marked))
                 if target > current and priority is Priority.TRADE and not marked:
                     target = current  # a trade commits at once: its commit marks that a trade waits
                 target = max(target, self._open_after_commit(now))
