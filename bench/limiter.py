@@ -56,9 +56,7 @@ class TimedLimiter:
         return until  # the client checks it right before each send
 
     def give_back(self, key_id: str, until: float) -> None:
-        give_back = getattr(self.inner, "give_back", None)
-        if give_back is not None:
-            give_back(key_id, until)
+        self.inner.give_back(key_id, until)
 
     def observe(self, key_id: str, status: int, headers: Mapping[str, str]) -> None:
         self.inner.observe(key_id, status, headers)

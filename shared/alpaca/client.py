@@ -139,9 +139,8 @@ class AlpacaClient:
                     )
             except LateGrant:
                 pass
-            give_back = getattr(self._limiter, "give_back", None)
-            if give_back is not None and until is not None:
-                give_back(key, until)
+            if until is not None:
+                self._limiter.give_back(key, until)
             if left < MIN_ATTEMPT_SECONDS:
                 raise Unavailable(
                     "no time was left to call the broker", reason="deadline_exceeded", retry_after=1

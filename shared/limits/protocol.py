@@ -30,6 +30,11 @@ class Limiter(Protocol):
         """Learn from an upstream response's status and X-RateLimit-* headers."""
         ...
 
+    def give_back(self, key: str, until: float) -> None:
+        """A unit granted with `until` that will never be sent (its caller came too late): back to the
+        budget."""
+        ...
+
 
 class Unlimited:
     """No limit at all: for tests of other parts only."""
@@ -38,6 +43,9 @@ class Unlimited:
         return None
 
     def observe(self, key: str, status: int, headers: Mapping[str, str]) -> None:
+        return None
+
+    def give_back(self, key: str, until: float) -> None:
         return None
 
 

@@ -246,7 +246,7 @@ class SlotLimiter:
 
     def give_back(self, key: str, until: float) -> None:
         """A unit granted with `until` and never sent (its caller came too late): back to the window."""
-        self._give_back(key, {self.schedule.bucket_sent_by(until): 1})
+        self._giving_back(key, until)(1)
 
     def _settle_debts(self, state: _KeyState, key: str) -> None:
         """Units taken and not granted, and the lease's left unspent, go back now, so no other instance

@@ -128,6 +128,9 @@ class RefuseOnce:
     def observe(self, key_id: str, status: int, headers: Mapping[str, str]) -> None:
         return None
 
+    def give_back(self, key_id: str, until: float) -> None:
+        return None
+
 
 @pytest.fixture
 def custom_gateway(sandbox: Any, db: Any, order_settings: Settings) -> Iterator[Callable[..., Gateway]]:
