@@ -102,6 +102,8 @@ class Lease:
         spare = min(sched.lease, sched.budget // 2 - view.total(sched, bucket) - units)
         recent = sum(n for x, n in self.asked.items() if current - HISTORY < x < current)
         so_far = self.asked.get(current, 0)
+        if so_far < units:  # the caller asked in an earlier bucket (a slow commit): not demand to come
+            recent = max(0, recent - units)
         per_bucket = max(math.ceil(recent / (HISTORY - 1)), so_far)
         for x in range(bucket, bucket + buckets):
             if spare <= 0:

@@ -25,6 +25,13 @@ def test_one_unit_a_bucket_of_demand_leases_one_in_each_of_the_next_three_bucket
     assert sparse_lease().plan(104, 104, 1, View({104: 0}, 104)) == {104: 1, 105: 1, 106: 1, 107: 1}
 
 
+def test_a_lone_caller_whose_commit_came_buckets_later_leases_nothing() -> None:
+    """Its own ask, noted when it came, is the only demand: a slow first commit is no sign of more."""
+    lease = Lease(REAL)
+    lease.note(101, 1)
+    assert lease.plan(104, 104, 1, View({104: 0}, 104)) == {104: 1}
+
+
 def test_a_window_more_than_half_full_leases_nothing_for_demand() -> None:
     busy = View({60: REAL.budget // 2}, 104)
     assert sparse_lease().plan(104, 104, 1, busy) == {104: 1}
