@@ -45,18 +45,15 @@ class TimedLimiter:
         self.waits: list[float] = []
         self.refused = 0
 
-    def acquire(self, key_id: str, priority: Any, units: int = 1) -> float | None:
+    def acquire(self, key_id: str, priority: Any, units: int = 1) -> Any:
         started = time.perf_counter()
         try:
-            until: float | None = self.inner.acquire(key_id, priority, units)
+            permit = self.inner.acquire(key_id, priority, units)
         except Exception:
             self.refused += 1
             raise
         self.waits.append(time.perf_counter() - started)
-        return until  # the client checks it right before each send
-
-    def give_back(self, key_id: str, until: float) -> None:
-        self.inner.give_back(key_id, until)
+        return permit  # the client checks its last instant right before each send
 
     def observe(self, key_id: str, status: int, headers: Mapping[str, str]) -> None:
         self.inner.observe(key_id, status, headers)
@@ -113,7 +110,7 @@ def worker(env: dict[str, str], ready: Any, go: Any, stop_after: float, out: Any
 
 
 def run(
-    mode: str, processes: int, sandbox_url: str, emulator: str, args: argparse.Namespace
+    mode: str, processes: int, sandbox_url: str, emulator: str, args: argparse.Namespace, shards: int = 1
 ) -> dict[str, Any]:
     httpx.post(f"{sandbox_url}/_sandbox/reset", timeout=10).raise_for_status()
     env = {
@@ -128,6 +125,7 @@ def run(
         "RATE_LIMIT_READ_WAIT_SECONDS": str(READ_WAIT),
         "RATE_LIMIT_GUARD_SECONDS": str(args.guard),
         "RATE_LIMIT_MODE": "local" if mode == "naive" else "firestore",
+        "RATE_LIMIT_SHARDS": str(shards),
     }
     ctx = mp.get_context("spawn")
     ready, go, out = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
@@ -161,7 +159,7 @@ def run(
     span = max(report["ended"] for report in reports) - started
     theoretical = args.limit * math.ceil(span / args.window - 1e-9)
     return {
-        "mode": mode,
+        "mode": mode if shards == 1 else f"{mode}, {shards} shards",
         "processes": processes,
         "served": served,
         "span_seconds": round(span, 2),
@@ -205,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", default="1,4,8,16")
     parser.add_argument("--quick", action="store_true", help="1 and 4 processes, 2 windows")
     parser.add_argument("--upstream", type=int, default=None, help="the sandbox's limit (default: --limit)")
+    parser.add_argument("--shards", default="1", help="the slot limiter's shard counts to run, e.g. 1,2")
     parser.add_argument("--results", default=str(RESULTS))
     args = parser.parse_args(argv)
     if args.quick:
@@ -220,9 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     try:
         for processes in (int(p) for p in args.processes.split(",")):
-            for mode in ("firestore", "naive"):
-                rows.append(run(mode, processes, sandbox.url, emulator, args))
+            for shards in (int(n) for n in args.shards.split(",")):
+                rows.append(run("firestore", processes, sandbox.url, emulator, args, shards))
                 print(json.dumps(rows[-1]), flush=True)
+            rows.append(run("naive", processes, sandbox.url, emulator, args))
+            print(json.dumps(rows[-1]), flush=True)
     finally:
         for service in services:
             service.stop()

@@ -17,6 +17,7 @@ from shared.errors import ConfigError
 PAPER_HOSTS = frozenset({"paper-api.alpaca.markets"})
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 ASSET_CLASSES = frozenset({"us_equity", "us_option", "crypto"})
+MAX_SHARDS = 8  # RATE_LIMIT_SHARDS: limiter documents per key
 RateLimitMode = Literal["firestore", "local"]
 Reactivation = Literal["next_open", "manual"]
 
@@ -78,6 +79,7 @@ class LimiterSettings:
     store_timeout_seconds: Decimal = Decimal("1.5")
     mode: RateLimitMode = "firestore"
     max_instances: int = 10
+    shards: int = 1  # limiter documents the budget is split over, each with an equal part
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,8 @@ class Settings:
             raise ConfigError("the rate limit budget and window must be positive")
         if self.limiter.max_instances < 1:
             raise ConfigError("MAX_INSTANCES must be at least 1")
+        if not 1 <= self.limiter.shards <= MAX_SHARDS or self.limiter.per_minute % self.limiter.shards:
+            raise ConfigError(f"RATE_LIMIT_SHARDS must be 1 to {MAX_SHARDS} and divide RATE_LIMIT_PER_MINUTE")
         if self.flatten_lead_minutes < 1 or self.flatten_deadline_seconds <= 0:
             raise ConfigError("FLATTEN_LEAD_MINUTES and FLATTEN_DEADLINE_SECONDS must be positive")
         if not set(self.flatten_asset_classes) <= ASSET_CLASSES:
@@ -212,6 +216,7 @@ LIMITER: Variables = {
     "store_timeout_seconds": ("RATE_LIMIT_STORE_TIMEOUT_SECONDS", _decimal),
     "mode": ("RATE_LIMIT_MODE", _mode),
     "max_instances": ("MAX_INSTANCES", _int),
+    "shards": ("RATE_LIMIT_SHARDS", _int),
 }
 
 

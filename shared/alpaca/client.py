@@ -130,7 +130,8 @@ class AlpacaClient:
         after its last instant is never sent (checked as the request's first bytes are about to be
         written), goes back to the window, and another unit is taken."""
         for _ in range(LATE_GRANT_ATTEMPTS):
-            until = self._send_slot(key, priority)
+            permit = self._send_slot(key, priority)
+            until = permit.until
             left = deadline.remaining() - reserve
             try:
                 if left >= MIN_ATTEMPT_SECONDS and (until is None or self._clock.now() <= until):
@@ -139,18 +140,18 @@ class AlpacaClient:
                     )
             except LateGrant:
                 pass
-            if until is not None:
-                self._limiter.give_back(key, until)
+            permit.hand_back(1)
             if left < MIN_ATTEMPT_SECONDS:
                 raise Unavailable(
                     "no time was left to call the broker", reason="deadline_exceeded", retry_after=1
                 )
         raise Unavailable("the rate limiter's grants came too late to use", reason="deadline_exceeded")
 
-    def _send_slot(self, key: str, priority: Priority) -> float | None:
-        """A unit to send now, prepaid or from the limiter: the last instant it may be sent."""
+    def _send_slot(self, key: str, priority: Priority) -> Permit:
+        """A unit to send now, prepaid or from the limiter: its permit knows the last instant it may be
+        sent and takes it back unsent."""
         prepaid = spend_prepaid(key, self._clock.now())
-        return prepaid.until if prepaid is not None else self._limiter.acquire(key, priority)
+        return prepaid if prepaid is not None else self._limiter.acquire(key, priority)
 
     def _on_time(self, until: float | None) -> dict[str, Any]:
         """httpcore's trace hook, told each step of the request: LateGrant just before the request's
@@ -167,8 +168,7 @@ class AlpacaClient:
 
     def permit(self, units: int, priority: Priority = Priority.TRADE) -> Permit:
         """`units` upstream sends in one acquisition, for calls made (in parallel) under `prepaid`."""
-        key = key_fingerprint(self._credentials.current().key_id)
-        return Permit(key, units, self._limiter.acquire(key, priority, units))
+        return self._limiter.acquire(key_fingerprint(self._credentials.current().key_id), priority, units)
 
     def reservation(self, priority: Priority = Priority.TRADE) -> Reservation | None:
         """The limiter's writes for one send, to ride in another commit; None if the limiter has none."""

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from shared.clock import Clock
 from shared.errors import RateLimited
-from shared.limits.protocol import LimiterStats, Priority
+from shared.limits.protocol import LimiterStats, Permit, Priority
 
 
 class LocalLimiter:
@@ -29,10 +29,10 @@ class LocalLimiter:
         self._sends: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def acquire(self, key: str, priority: Priority, units: int = 1) -> float | None:
+    def acquire(self, key: str, priority: Priority, units: int = 1) -> Permit:
         for _ in range(units):
             self._one(key, priority)
-        return None
+        return Permit(key, units, None)  # no last instant, so none comes back late
 
     def _one(self, key: str, priority: Priority) -> None:
         with self._lock:
@@ -53,6 +53,3 @@ class LocalLimiter:
 
     def observe(self, key: str, status: int, headers: Mapping[str, str]) -> None:
         return None
-
-    def give_back(self, key: str, until: float) -> None:
-        return None  # its grants carry no last instant, so none comes back late

@@ -21,37 +21,30 @@ class Priority(StrEnum):
 class Limiter(Protocol):
     """Keys are API key fingerprints (shared.alpaca.credentials.key_fingerprint), never key ids."""
 
-    def acquire(self, key: str, priority: Priority, units: int = 1) -> float | None:
+    def acquire(self, key: str, priority: Priority, units: int = 1) -> Permit:
         """Block until `units` upstream sends are ours; raise RateLimited or Unavailable if they cannot be
-        had. Returns the last instant their requests may start to be written (None: no limit in time)."""
+        had. The permit says the last instant their requests may start to be written, and hands back to
+        the budget the units that are never sent."""
         ...
 
     def observe(self, key: str, status: int, headers: Mapping[str, str]) -> None:
         """Learn from an upstream response's status and X-RateLimit-* headers."""
         ...
 
-    def give_back(self, key: str, until: float) -> None:
-        """A unit granted with `until` that will never be sent (its caller came too late): back to the
-        budget."""
-        ...
-
 
 class Unlimited:
     """No limit at all: for tests of other parts only."""
 
-    def acquire(self, key: str, priority: Priority, units: int = 1) -> float | None:
-        return None
+    def acquire(self, key: str, priority: Priority, units: int = 1) -> Permit:
+        return Permit(key, units, None)
 
     def observe(self, key: str, status: int, headers: Mapping[str, str]) -> None:
         return None
 
-    def give_back(self, key: str, until: float) -> None:
-        return None
-
 
 class Permit:
-    """Upstream sends already granted (by one acquisition, or inside the order's claim commit), spent by
-    the calls made under `prepaid(permit)`; what is left unspent can be handed back."""
+    """Upstream sends granted (by one acquisition, or inside the order's claim commit), spent by the
+    calls made under `prepaid(permit)` or by the one call that acquired it; what is never sent goes back."""
 
     def __init__(
         self,
@@ -78,8 +71,13 @@ class Permit:
         """Hand back the units not spent (they will never be sent)."""
         with self._lock:
             left, self._left = self._left, 0
-        if left and self._give_back is not None:
-            self._give_back(left)
+        self.hand_back(left)
+
+    def hand_back(self, units: int) -> None:
+        """`units` taken from this permit that were never sent (their caller came too late): back to the
+        budget they were granted from."""
+        if units and self._give_back is not None:
+            self._give_back(units)
 
 
 _PREPAID: ContextVar[Permit | None] = ContextVar("prepaid_upstream_sends", default=None)

@@ -9,12 +9,18 @@ commit saw, until older buckets leave the window, or answers 429 with that exact
 a commit. A commit aims at a bucket that is still open when it returns, by the recent commit
 latencies. A unit can also be taken inside another commit (`prepare`, for an order's claim).
 The arithmetic and the bound's proof: shared/limits/schedule.py.
+
+With RATE_LIMIT_SHARDS = n the key's budget is split over n documents (`ratelimit/{key}`, then
+`ratelimit/{key}-1` ...), each a window of its own with budget/n under the same bound, so all of them
+together never hold more than the budget in any rolling window. An instance takes from its own shard
+first, and from another only when that one has room to spare; a broker back-off stops every shard.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import random
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -29,7 +35,7 @@ from shared.errors import RateLimited, Unavailable
 from shared.limits.lease import Lease, owe, pop_within
 from shared.limits.local import LocalLimiter
 from shared.limits.protocol import Limiter, LimiterStats, Permit, Priority
-from shared.limits.rules import ready, room, wake_at
+from shared.limits.rules import cap, ready, room, wake_at
 from shared.limits.schedule import Schedule, View
 from shared.limits.slot_store import SlotStore, Take, Taken
 
@@ -40,6 +46,12 @@ BackoffNotice = Callable[[str, float, int], None]
 DEGRADED_SECONDS = 5.0  # after a Firestore failure, how long to stay on the local share
 ATTEMPTS = 4
 LATENCIES = 8  # recent commit latencies kept, to aim each commit at a bucket still open when it returns
+SPARE_PART = 8  # another instance's shard is tried when an eighth of its budget is free
+
+
+def shard_document(key: str, shard: int) -> str:
+    """The limiter document of one shard of the key's budget: the first keeps the key itself."""
+    return key if shard == 0 else f"{key}-{shard}"
 
 
 @dataclass
@@ -64,8 +76,12 @@ class SlotLimiter:
         fallback: LocalLimiter,
         timeout: float = 1.5,
         on_backoff: BackoffNotice | None = None,
+        shards: int = 1,
+        home: int | None = None,
     ) -> None:
         self.schedule = schedule
+        self.shards = shards
+        self._home = random.randrange(shards) if home is None else home % shards
         self._on_backoff = on_backoff
         self.stats = LimiterStats()
         self.fallback = fallback
@@ -84,14 +100,48 @@ class SlotLimiter:
 
     # -- acquiring -------------------------------------------------------------------------
 
-    def acquire(self, key: str, priority: Priority, units: int = 1) -> float | None:
-        state = self._state(key)
-        with state.lease.caller():
-            return self._acquire(state, key, priority, units)
-
-    def _acquire(self, state: _KeyState, key: str, priority: Priority, units: int) -> float | None:
+    def acquire(self, key: str, priority: Priority, units: int = 1) -> Permit:
+        """The units from this instance's own shard, else from another whose window seen has room to
+        spare (or that it has not seen lately); refused, with the soonest Retry-After, when none grants
+        within the caller's wait."""
         wait = self.schedule.read_wait if priority is Priority.READ else self.schedule.trade_wait
         deadline = self._clock.now() + wait
+        refusals: list[RateLimited] = []
+        for shard, document in enumerate(self._documents(key)):
+            state = self._state(document)
+            if shard and not self._spare(state, priority, units):
+                continue
+            try:
+                with state.lease.caller():
+                    return self._acquire(state, key, document, priority, units, deadline)
+            except RateLimited as refused:
+                if self._clock.now() < self._degraded_until:
+                    raise  # the instance's own share refused: no other shard to try
+                refusals.append(refused)
+        self.stats.add(rejected=1)
+        raise min(refusals, key=lambda refused: refused.retry_after or 0.0)
+
+    def _documents(self, key: str) -> list[str]:
+        """The key's shard documents, this instance's own first."""
+        count = self.shards
+        return [shard_document(key, (self._home + i) % count) for i in range(count)]
+
+    def _spare(self, state: _KeyState, priority: Priority, units: int) -> bool:
+        """Whether another instance's shard is worth a try: not seen within a window, or seen with at
+        least an eighth of its budget free (a burst), so instances do not race for each unit that
+        leaves a full window there as well as at home."""
+        sched = self.schedule
+        now = self._clock.now()
+        view = state.view
+        if view is None or now - sched.start(view.seen_at) >= sched.window:
+            return True
+        current = sched.bucket(now)
+        free = cap(sched, priority, state.trade_until > now) - view.without(state.debts).total(sched, current)
+        return free >= max(units, sched.budget // SPARE_PART)
+
+    def _acquire(
+        self, state: _KeyState, key: str, document: str, priority: Priority, units: int, deadline: float
+    ) -> Permit:
         with state.lock:
             state.lease.note(self.schedule.bucket(self._clock.now()), units)
         granted = False
@@ -100,18 +150,18 @@ class SlotLimiter:
                 if self._clock.now() < self._degraded_until:
                     return self._degraded(key, priority, units)
                 try:
-                    until = self._attempt(state, key, priority, units, deadline)
+                    until = self._attempt(state, document, priority, units, deadline)
                 except GoogleAPIError as exc:
                     self._degrade(exc)
                     return self._degraded(key, priority, units)
                 if until is not None:
                     granted = True
                     self.stats.add(granted=units)
-                    return until
+                    return Permit(key, units, until, self._giving_back(document, until))
             return self._refuse(self._retry_after(state, priority, units, deadline))
         finally:
             if not granted:  # a refused caller hands back what is owed; a granted one sends at once
-                self._settle_debts(state, key)
+                self._settle_debts(state, document)
 
     def _attempt(
         self, state: _KeyState, key: str, priority: Priority, units: int, deadline: float
@@ -244,10 +294,6 @@ class SlotLimiter:
         free = ready(sched, view, priority, sched.bucket(now), units, state.trade_until > now)
         return max(wake_at(sched, free) - max(now, deadline), sched.width)
 
-    def give_back(self, key: str, until: float) -> None:
-        """A unit granted with `until` and never sent (its caller came too late): back to the window."""
-        self._giving_back(key, until)(1)
-
     def _settle_debts(self, state: _KeyState, key: str) -> None:
         """Units taken and not granted, and the lease's left unspent, go back now, so no other instance
         waits on them."""
@@ -278,23 +324,25 @@ class SlotLimiter:
         """`units` for the caller's own commit (an order's claim): writes that take them inside that
         commit, or none when the lease holds them (spent once the commit is in, so a failed commit
         consumes nothing); None when this instance cannot (degraded, or blocked by upstream feedback):
-        the caller then acquires as usual."""
+        the caller then acquires as usual. Always on this instance's own shard."""
         now = self._clock.now()
         if now < self._degraded_until:
             return None
-        state = self._state(key)
+        document = self._documents(key)[0]
+        state = self._state(document)
         bucket = self.schedule.bucket(now)
         with state.lock:
             if state.blocked_until > now:
                 return None
             state.lease.note(bucket, units)
             if state.lease.holds(bucket, units):
-                return Reservation(self, state, key, priority, None, units)
-            take = self._prepare(state, key, priority, units, bucket, own=False)
-        return Reservation(self, state, key, priority, take, units)
+                return Reservation(self, state, key, document, priority, None, units)
+            take = self._prepare(state, document, priority, units, bucket, own=False)
+        return Reservation(self, state, key, document, priority, take, units)
 
     def _settle(self, reservation: Reservation, results: Sequence[Any]) -> Permit | None:
-        state, take, key, units = reservation.state, reservation.take, reservation.key, reservation.units
+        state, take, units = reservation.state, reservation.take, reservation.units
+        key, document = reservation.key, reservation.document
         if take is None:  # the lease's units, if they are still there (else acquire as usual)
             with state.lock:
                 until = self._spend_lease(state, units)
@@ -304,13 +352,13 @@ class SlotLimiter:
             self._store.count(take.writes, own_commit=False)  # the writes rode in the caller's commit
             taken = take.read(self.schedule, results)
             with state.lock:
-                until = self._granted(state, key, reservation.priority, take, taken)
+                until = self._granted(state, document, reservation.priority, take, taken)
             if until is None:
-                self._settle_debts(state, key)
+                self._settle_debts(state, document)
         if until is None:
             return None
         self.stats.add(granted=units)
-        return Permit(key, units, until, self._giving_back(key, until))
+        return Permit(key, units, until, self._giving_back(document, until))
 
     def _giving_back(self, key: str, until: float) -> Callable[[int], None]:
         """A permit's hand-back of the units granted with `until` that it never sent."""
@@ -324,10 +372,10 @@ class SlotLimiter:
         log.warning(
             "rate limiter store unreachable (%s): reads use 1/%d of the budget, orders are refused",
             type(exc).__name__,
-            round(self.schedule.budget / self.fallback.budget),
+            round(self.schedule.budget * self.shards / self.fallback.budget),
         )
 
-    def _degraded(self, key: str, priority: Priority, units: int) -> float | None:
+    def _degraded(self, key: str, priority: Priority, units: int) -> Permit:
         if priority is Priority.TRADE:
             self.stats.add(refused_trades=1)
             log.warning("order refused: the rate limiter's Firestore store is unreachable")
@@ -341,7 +389,6 @@ class SlotLimiter:
         return self.fallback.acquire(key, priority, units)
 
     def _refuse(self, retry_after: float) -> NoReturn:
-        self.stats.add(rejected=1)
         # Rounded up: a caller that waits exactly this long finds its unit within its own wait.
         wait = math.ceil(retry_after * 1000) / 1000
         raise RateLimited("the upstream rate budget is spent", retry_after=wait)
@@ -356,23 +403,28 @@ class SlotLimiter:
         remaining, limit = headers.get("X-RateLimit-Remaining"), headers.get("X-RateLimit-Limit")
         if status == 429:
             until = reset if reset > now else now + self.schedule.width
-        elif remaining == "0" and reset > now and limit != str(self.schedule.budget):
+        elif remaining == "0" and reset > now and limit != str(self.schedule.budget * self.shards):
             until = reset
         else:
             return None
-        state = self._state(key)
-        with state.lock:
-            if until <= state.blocked_until:
-                return None
-            state.blocked_until = until
+        news = []  # every shard waits: the broker's limit is the key's, whichever shard granted
+        for document in self._documents(key):
+            state = self._state(document)
+            with state.lock:
+                if until > state.blocked_until:
+                    state.blocked_until = until
+                    news.append(document)
+        if not news:
+            return None
         log.warning("upstream rate limit reported (status %d): backing off until %.3f", status, until)
         self.stats.add(feedback=1)
         if self._on_backoff is not None:
             self._on_backoff(key, until, status)
-        try:
-            self._store.block(key, until)
-        except GoogleAPIError as exc:
-            log.warning("could not share the upstream back-off (%s)", type(exc).__name__)
+        for document in news:
+            try:
+                self._store.block(document, until)
+            except GoogleAPIError as exc:
+                log.warning("could not share the upstream back-off (%s)", type(exc).__name__)
 
 
 @dataclass
@@ -383,6 +435,7 @@ class Reservation:
     limiter: SlotLimiter
     state: _KeyState
     key: str
+    document: str  # the shard's limiter document
     priority: Priority
     take: Take | None
     units: int
@@ -399,7 +452,8 @@ class Reservation:
 def limiter_from_settings(
     settings: Settings, db: Any, clock: Clock, on_backoff: BackoffNotice | None = None
 ) -> Limiter:
-    """The limiter `build()` installs: the Firestore window limiter, or with RATE_LIMIT_MODE=local an
+    """The limiter `build()` installs: the Firestore window limiter (its budget split evenly over
+    RATE_LIMIT_SHARDS documents), or with RATE_LIMIT_MODE=local an
     in-process window with the whole budget (the naive baseline; an escape hatch for one instance)."""
     config = settings.limiter
     window = float(config.window_seconds)
@@ -415,6 +469,8 @@ def limiter_from_settings(
         read_wait=read_wait,
         trade_wait=trade_wait,
     )
-    schedule = Schedule(config.per_minute, window, guard, read_wait, trade_wait)
+    schedule = Schedule(config.per_minute // config.shards, window, guard, read_wait, trade_wait)
     timeout = float(config.store_timeout_seconds)
-    return SlotLimiter(db, schedule, clock, fallback=share, timeout=timeout, on_backoff=on_backoff)
+    return SlotLimiter(
+        db, schedule, clock, fallback=share, timeout=timeout, on_backoff=on_backoff, shards=config.shards
+    )

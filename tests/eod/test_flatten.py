@@ -9,7 +9,7 @@ from typing import Any
 from shared.app import build, install
 from shared.clock import ManualClock
 from shared.config import Settings
-from shared.limits.protocol import Priority, Unlimited
+from shared.limits.protocol import Permit, Priority, Unlimited
 from tests.eod.conftest import Market, deliver, run_doc
 from tests.orders.conftest import events
 
@@ -114,8 +114,9 @@ class RecordingLimiter(Unlimited):
     def __init__(self) -> None:
         self.asked: list[Priority] = []
 
-    def acquire(self, key: str, priority: Priority) -> None:
+    def acquire(self, key: str, priority: Priority, units: int = 1) -> Permit:
         self.asked.append(priority)
+        return Permit(key, units, None)
 
 
 def test_every_upstream_call_of_the_flatten_takes_a_trade_slot(

@@ -46,3 +46,19 @@ def test_a_malformed_value_is_a_configuration_error_naming_its_variable(variable
     with pytest.raises(ConfigError, match=variable) as caught:
         Settings.from_mapping({variable: value})
     assert value not in caught.value.message
+
+
+@pytest.mark.parametrize("shards", ["0", "3", "9"])
+def test_a_shard_count_that_does_not_split_the_budget_evenly_is_refused(shards: str) -> None:
+    """1 to 8 shards, each with an equal whole part of the budget (190 splits into 1, 2 or 5)."""
+    with pytest.raises(ConfigError, match="RATE_LIMIT_SHARDS"):
+        Settings.from_mapping({"RATE_LIMIT_SHARDS": shards})
+
+
+def test_the_limiter_splits_its_budget_over_its_shards() -> None:
+    from shared.clock import SystemClock
+    from shared.limits.slots import limiter_from_settings
+
+    settings = Settings.from_mapping({"RATE_LIMIT_SHARDS": "2"})
+    limiter = limiter_from_settings(settings, db=None, clock=SystemClock())
+    assert (limiter.schedule.budget, limiter.shards) == (95, 2)  # type: ignore[attr-defined]

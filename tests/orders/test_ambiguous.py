@@ -14,7 +14,7 @@ from shared.app import Gateway, build, install
 from shared.clock import ManualClock
 from shared.config import Settings
 from shared.errors import RateLimited
-from shared.limits.protocol import Priority
+from shared.limits.protocol import Permit, Priority
 from shared.orders.desk import STALE_PENDING_SECONDS
 from shared.orders.store import order_doc_id
 from tests.orders.conftest import events, place, records, upstream_orders
@@ -120,15 +120,13 @@ class RefuseOnce:
         self._nth = nth
         self.calls = 0
 
-    def acquire(self, key_id: str, priority: Priority) -> None:
+    def acquire(self, key_id: str, priority: Priority, units: int = 1) -> Permit:
         self.calls += 1
         if self.calls == self._nth:
             raise RateLimited("the upstream rate budget is spent", retry_after=1.0)
+        return Permit(key_id, units, None)
 
     def observe(self, key_id: str, status: int, headers: Mapping[str, str]) -> None:
-        return None
-
-    def give_back(self, key_id: str, until: float) -> None:
         return None
 
 

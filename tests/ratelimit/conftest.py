@@ -14,8 +14,16 @@ from shared.limits.slots import SlotLimiter
 from tests.support.limits import SCHEDULE
 
 
-def instance(db: Any, clock: Clock, schedule: Schedule = SCHEDULE, max_instances: int = 10) -> SlotLimiter:
-    """One gateway instance's limiter, with its local share for the degraded mode."""
+def instance(
+    db: Any,
+    clock: Clock,
+    schedule: Schedule = SCHEDULE,
+    max_instances: int = 10,
+    shards: int = 1,
+    home: int = 0,
+) -> SlotLimiter:
+    """One gateway instance's limiter, with its local share for the degraded mode; with `shards`, each
+    shard has `schedule`'s budget and the instance's own is `home`."""
     share = LocalLimiter(
         schedule.budget // max_instances,
         schedule.window + schedule.guard,
@@ -23,7 +31,7 @@ def instance(db: Any, clock: Clock, schedule: Schedule = SCHEDULE, max_instances
         read_wait=schedule.read_wait,
         trade_wait=schedule.trade_wait,
     )
-    return SlotLimiter(db, schedule, clock, fallback=share, timeout=1.5)
+    return SlotLimiter(db, schedule, clock, fallback=share, timeout=1.5, shards=shards, home=home)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from shared.alpaca.credentials import AlpacaCredentials
 from shared.clock import ManualClock
 from shared.config import Settings
 from shared.errors import Unavailable
-from shared.limits.protocol import Priority
+from shared.limits.protocol import Permit, Priority
 from shared.secrets import CachedSecrets
 from tests.support.alpaca import StaticSecrets
 from tests.support.sandbox import Sandbox, upstream_requests
@@ -31,15 +31,13 @@ class ShortGrants:
         self.granted: list[float] = []
         self.returned: list[float] = []
 
-    def acquire(self, key: str, priority: Priority, units: int = 1) -> float:
-        self.granted.append(self.clock.now() + 0.01)
-        return self.granted[-1]
+    def acquire(self, key: str, priority: Priority, units: int = 1) -> Permit:
+        until = self.clock.now() + 0.01
+        self.granted.append(until)
+        return Permit(key, units, until, lambda units: self.returned.extend([until] * units))
 
     def observe(self, key: str, status: int, headers: Any) -> None:
         return None
-
-    def give_back(self, key: str, until: float) -> None:
-        self.returned.append(until)
 
 
 def stalling(clock: ManualClock, stalls: int) -> Any:
