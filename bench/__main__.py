@@ -1,7 +1,8 @@
 """`make bench`: every benchmark in one run, each writing its JSON under bench/results/.
 
 `python -m bench --quick` is the development run (compressed windows, fewer requests, a few minutes);
-without it the bursts and one saturation run use the real budget and window (190 per 60 s)."""
+without it the bursts and one saturation run use the real budget and window (190 per 60 s), the
+latter at one and two limiter shards."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from bench import burst, coldstart, gateway, limiter, orders
 
 REAL_WINDOW = [
     "--limit", "190", "--upstream", "200", "--window", "60", "--windows", "2", "--guard", "0.25",
-    "--processes", "16", "--results", str(Path(__file__).resolve().parent / "results" / "limiter-real.json"),
+    "--processes", "16", "--shards", "1,2",
+    "--results", str(Path(__file__).resolve().parent / "results" / "limiter-real.json"),
 ]  # fmt: skip
 
 

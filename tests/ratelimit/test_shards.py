@@ -78,7 +78,7 @@ def test_another_instances_shard_with_no_room_to_spare_costs_no_commit(sharded: 
     with pytest.raises(RateLimited):
         other.acquire(KEY, Priority.TRADE)  # shard 1's last units are no spare: left to its own instances
     assert count.round_trips == 0
-    first.acquire(KEY, Priority.TRADE)
+    first.acquire(KEY, Priority.TRADE)  # and they are still there for them
 
 
 def test_a_broker_back_off_stops_the_instances_of_every_shard(sharded: Any) -> None:
