@@ -31,7 +31,7 @@ from shared.eod.procedure import Procedure
 from shared.eod.runs import Runs
 from shared.eod.snapshot import Snapshots
 from shared.firestore import open_channel
-from shared.http import LazyTransport
+from shared.http import LazyTransport, tls_context
 from shared.limits.protocol import Limiter
 from shared.limits.slots import limiter_from_settings
 from shared.notify.center import Notifications
@@ -126,12 +126,16 @@ def http_client(settings: Settings, transport: httpx.BaseTransport) -> httpx.Cli
     return httpx.Client(timeout=timeout, transport=transport)
 
 
-def http_transport() -> LazyTransport:
+def http_transport(settings: Settings) -> LazyTransport:
     """The connection pool behind `http_client`, built (httpcore's import, the TLS context) by the first
     request that goes out or by the warm-up, not by the gateway's build: an entry point that never calls
     upstream never pays for it."""
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
-    return LazyTransport(partial(httpx.HTTPTransport, limits=limits))
+
+    def build() -> httpx.HTTPTransport:
+        return httpx.HTTPTransport(verify=tls_context(settings.ca_file, settings.ca_dir), limits=limits)
+
+    return LazyTransport(build)
 
 
 def wire(
@@ -154,7 +158,7 @@ def wire(
     limiter = limiter or limiter_from_settings(settings, db, clock, partial(_backoff_notice, audit))
     transport: LazyTransport | None = None  # ours to open ahead of the first request; not an injected one
     if http is None:
-        transport = http_transport()
+        transport = http_transport(settings)
         http = http_client(settings, transport)
     alpaca = AlpacaClient(
         http,

@@ -116,6 +116,8 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     cors_origins: tuple[str, ...] = ("*",)
     notify_timeout_seconds: float = 5.0  # one notification attempt
+    ca_file: str | None = None  # SSL_CERT_FILE: a CA bundle to trust instead of the directory
+    ca_dir: str = "/etc/ssl/certs"  # SSL_CERT_DIR: a hashed CA directory (else certifi's bundle is used)
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -206,6 +208,8 @@ TOP_LEVEL: Variables = {
     "max_body_bytes": ("MAX_BODY_BYTES", _int),
     "cors_origins": ("CORS_ORIGINS", _names),
     "notify_timeout_seconds": ("NOTIFY_TIMEOUT_SECONDS", _seconds),
+    "ca_file": ("SSL_CERT_FILE", _text),
+    "ca_dir": ("SSL_CERT_DIR", _text),
 }
 LIMITER: Variables = {
     "per_minute": ("RATE_LIMIT_PER_MINUTE", _int),

@@ -3,6 +3,7 @@ neither its failure nor an installed gateway changes what a request gets."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 
@@ -36,6 +37,12 @@ def test_loading_main_starts_no_warm_up() -> None:
     """Without a fork (tests, the local server) nothing runs in the background."""
     entry_client("get_config")
     assert not [t for t in threading.enumerate() if t.name == "warm-up"]
+
+
+def test_loading_main_switches_pydantic_plugin_discovery_off() -> None:
+    """The first validator a cold instance builds does not read every installed package's entry points."""
+    entry_client("get_config")
+    assert os.environ.get("PYDANTIC_DISABLE_PLUGINS") == "__all__"
 
 
 def test_warm_up_builds_the_gateway_the_first_request_uses(environment: pytest.MonkeyPatch) -> None:
