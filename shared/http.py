@@ -1,7 +1,7 @@
 """The instance's outbound HTTP transport, built on its first request: an entry point that never calls
 upstream never pays for httpcore's import and the TLS context. The TLS context trusts the system's
 hashed CA directory when there is one: OpenSSL then reads only the issuers a handshake needs, where a
-bundle is parsed whole when the context is built (about 0.2 ms against 20 ms on the benchmark host)."""
+bundle is parsed whole when the context is built (under 2 ms against 19 to 34 ms on the benchmark host)."""
 
 from __future__ import annotations
 
