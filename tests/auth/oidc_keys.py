@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from google.auth import crypt, jwt
 
+from tests.support.serving import serving
+
 AUDIENCE = "https://us-east4-project.cloudfunctions.net/eod-flatten"
 ACCOUNT = "scheduler@project.iam.gserviceaccount.com"
 
@@ -118,14 +120,6 @@ def certs_endpoint(*keys: SigningKey) -> Iterator[CertsEndpoint]:
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: the test output is not the place for access logs."""
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    port = server.server_address[1]
-    state.append(CertsEndpoint(f"http://127.0.0.1:{port}/oauth2/v1/certs", list(keys)))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="oidc-certs", daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler), poll_interval=0.05) as port:
+        state.append(CertsEndpoint(f"http://127.0.0.1:{port}/oauth2/v1/certs", list(keys)))
         yield state[0]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

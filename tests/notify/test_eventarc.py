@@ -3,7 +3,6 @@ the local gateway server as a binary-mode Firestore CloudEvent, and the target g
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -17,18 +16,14 @@ from infra.gateway_server import create_app
 from shared.app import Gateway
 from tests.notify.conftest import SECRET, audit_event, put_targets, target
 from tests.support.receiver import Receiver
+from tests.support.serving import serving
 
 
 @pytest.fixture
 def local_server(gateway: Gateway) -> Iterator[str]:
     """The local gateway server (routes, jobs and event routes) on a free port."""
-    server = make_server("127.0.0.1", 0, create_app(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
+    with serving(make_server("127.0.0.1", 0, create_app(), threaded=True)) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_new_audit_document_is_delivered_through_the_stand_in(

@@ -13,6 +13,8 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook
 
+from tests.support.serving import serving
+
 
 @dataclass
 class Delivery:
@@ -68,12 +70,6 @@ def running(secret: str) -> Iterator[Receiver]:
         def log_message(self, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as port:
+        receiver.url = f"http://127.0.0.1:{port}/hook"
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -7,7 +7,6 @@ import datetime
 import hashlib
 import ipaddress
 import ssl
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.support.serving import serving
 
 LOOPBACK = "127.0.0.1"
 
@@ -108,11 +109,5 @@ def https_server(cert_file: Path, key_file: Path) -> Iterator[str]:
     context.load_cert_chain(cert_file, key_file)
     server = ThreadingHTTPServer((LOOPBACK, 0), _Hello)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://{LOOPBACK}:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(server) as port:
+        yield f"https://{LOOPBACK}:{port}"
