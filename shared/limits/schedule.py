@@ -166,7 +166,7 @@ class View:
         """The view once units owed back are gone (their hand-back rides in the next commit)."""
         if not debts:
             return self
-        counts = {x: n - debts.get(x, 0) for x, n in self.counts.items()}
+        counts = {x: max(0, n - debts.get(x, 0)) for x, n in self.counts.items()}
         return View(counts, self.seen_at)
 
     def total(self, schedule: Schedule, bucket: int) -> int:

@@ -145,12 +145,13 @@ class SlotLimiter:
         with state.lock:
             state.lease.note(self.schedule.bucket(self._clock.now()), units)
         granted = False
+        call = _Call(priority, units, deadline, rechecks=1 if priority is Priority.TRADE else 0)
         try:
             for _ in range(ATTEMPTS):
                 if self._clock.now() < self._degraded_until:
                     return self._degraded(key, priority, units)
                 try:
-                    until = self._attempt(state, document, priority, units, deadline)
+                    until = self._attempt(state, document, call)
                 except GoogleAPIError as exc:
                     self._degrade(exc)
                     return self._degraded(key, priority, units)
@@ -163,12 +164,15 @@ class SlotLimiter:
             if not granted:  # a refused caller hands back what is owed; a granted one sends at once
                 self._settle_debts(state, document)
 
-    def _attempt(
-        self, state: _KeyState, key: str, priority: Priority, units: int, deadline: float
-    ) -> float | None:
-        """Take `units` from the lease, or in the first bucket the window should have room in, if that
-        bucket starts within the wait, committing now and sleeping until it starts; None: try again."""
+    def _attempt(self, state: _KeyState, key: str, call: _Call) -> float | None:
+        """Take the call's units from the lease, or in the first bucket the window should have room in,
+        if that bucket starts within the wait, committing now and sleeping until it starts; None: try
+        again. A trade the window seen would refuse hands back what it lost, waits for the other
+        instances' hand-backs under way and commits once more: that view may count units they took,
+        lost and are handing back."""
         sched = self.schedule
+        priority, units, deadline = call.priority, call.units, call.deadline
+        trusted, call.confirming = not call.confirming, False
         with state.lock:
             leased = self._spend_lease(state, units)
             if leased is not None:  # also what a caller that waited behind this instance's commit finds
@@ -184,19 +188,25 @@ class SlotLimiter:
                 target = current
                 marked = state.trade_until > now
                 view = state.view.without(state.debts) if state.view is not None else None
-                if view is not None and now - sched.start(view.seen_at) < sched.window:
+                if trusted and view is not None and now - sched.start(view.seen_at) < sched.window:
                     target = max(current, ready(sched, view, priority, current, units, marked))
                 if target > current and priority is Priority.TRADE and not marked:
                     target = current  # a trade commits at once: its commit marks that a trade waits
                 target = max(target, self._open_after_commit(now))
                 wake = now if target == current else wake_at(sched, target)
                 # Only waiting counts against the wait, not commit latency; so the target is within reach.
-                if wake > max(now, deadline):
+                recheck = now + max(sched.width, 2 * self._latency())
+                if wake > max(now, deadline) and call.rechecks and recheck <= deadline:
+                    call.rechecks, call.confirming = call.rechecks - 1, True
+                    wake, until = recheck, None
+                elif wake > max(now, deadline):
                     return self._refuse(wake - deadline)
-                # Commit now for a bucket that starts later, then sleep what is left until it starts.
-                until = self._take(state, key, priority, units, target)
-                if until is None:
-                    return None
+                else:  # commit now for a bucket that starts later, then sleep what is left until it starts
+                    until = self._take(state, key, priority, units, target)
+                    if until is None:
+                        return None
+        if call.confirming:  # what this instance lost goes back first, so the others find it too
+            self._settle_debts(state, key)
         delay = wake - self._clock.now()
         if delay > 0:
             self._clock.sleep(delay)
@@ -207,10 +217,13 @@ class SlotLimiter:
         latencies (the second slowest of the last few, so one stall does not move every later commit).
         The current bucket whenever commits are short against a bucket; on a slow host, a later one."""
         sched = self.schedule
-        recent = sorted(self._latencies)
-        latency = recent[-2] if len(recent) > 1 else 0.0
-        back = now + min(latency, (sched.reach - 2) * sched.width)
+        back = now + min(self._latency(), (sched.reach - 2) * sched.width)
         return max(sched.bucket(now), sched.bucket(back - sched.lateness))
+
+    def _latency(self) -> float:
+        """A commit's latency: the second slowest of the last few."""
+        recent = sorted(self._latencies)
+        return recent[-2] if len(recent) > 1 else 0.0
 
     def _spend_lease(self, state: _KeyState, units: int) -> float | None:
         """The caller's units from the lease, with no commit (state.lock held), or None."""
@@ -312,11 +325,18 @@ class SlotLimiter:
         safe = {x: n for x, n in debts.items() if x >= low and n > 0}
         if not safe:
             return
+        state = self._state(key)
+        with state.lock:
+            seen = state.view
         try:
             self._store.hand_back(key, safe)
             self.stats.add(handed_back=sum(safe.values()))
         except GoogleAPIError as exc:  # they stay counted: only the window is more careful
             log.warning("could not hand back unused rate units (%s)", type(exc).__name__)
+            return
+        with state.lock:  # the view seen before counts them no more (a later one may or may not)
+            if seen is not None and state.view is seen:
+                state.view = seen.without(safe)
 
     # -- a unit inside another commit ------------------------------------------------------
 
@@ -425,6 +445,18 @@ class SlotLimiter:
                 self._store.block(document, until)
             except GoogleAPIError as exc:
                 log.warning("could not share the upstream back-off (%s)", type(exc).__name__)
+
+
+@dataclass
+class _Call:
+    """One caller's acquisition: what it asks for, until when it may wait, and whether its next attempt
+    commits whatever the window seen says (`confirming`, at most `rechecks` times)."""
+
+    priority: Priority
+    units: int
+    deadline: float
+    rechecks: int
+    confirming: bool = False
 
 
 @dataclass

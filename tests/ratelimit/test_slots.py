@@ -216,8 +216,8 @@ def test_a_burst_of_orders_up_to_the_budget_is_granted_at_once(instances: Instan
     """After idle, the whole budget goes to a burst at one instant; the next waits for the window."""
     clock = FrozenClock()
     limiters = [instances(clock) for _ in range(3)]
-    granted = sum(saturate(limiter, Priority.TRADE) for limiter in limiters)
-    assert granted == SCHEDULE.budget
+    for n in range(SCHEDULE.budget):
+        limiters[n % 3].acquire(KEY, Priority.TRADE)
     assert all(wait <= 0 for wait in clock.slept)
     with pytest.raises(RateLimited) as caught:
         limiters[0].acquire(KEY, Priority.TRADE)
@@ -266,6 +266,55 @@ def test_units_of_a_lost_race_are_handed_back(instances: Instances) -> None:
     assert second.stats.lost >= 1 and second.stats.handed_back == second.stats.lost
     clock.advance(SCHEDULE.window + 2 * SCHEDULE.guard + 2 * SCHEDULE.width)
     assert saturate(second, Priority.TRADE) == SCHEDULE.budget
+
+
+def test_units_an_instance_handed_back_no_longer_fill_its_own_view(instances: Instances) -> None:
+    """The whole budget granted, then handed back unsent: the instance's next order is granted at once
+    instead of being refused on a view that still counts those units."""
+    clock = FrozenClock()
+    limiter = instances(clock)
+    permits = [limiter.acquire(KEY, Priority.TRADE) for _ in range(SCHEDULE.budget)]
+    for permit in permits:
+        permit.release()
+    limiter.acquire(KEY, Priority.TRADE)
+    assert all(wait <= 0 for wait in clock.slept)
+
+
+class HandBackWhileAsleep(FrozenClock):
+    """Time stands still; the first sleep runs `meanwhile` (another instance handing units back)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meanwhile: Callable[[], None] = lambda: None
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        self.meanwhile, meanwhile = (lambda: None), self.meanwhile
+        meanwhile()
+
+
+def test_an_order_refused_on_a_full_window_commits_once_more_and_gets_units_handed_back_meanwhile(
+    instances: Instances,
+) -> None:
+    """The window full of another instance's units: the order waits for hand-backs under way, commits
+    again and is granted the units that instance handed back meanwhile."""
+    clock = HandBackWhileAsleep()
+    holder, trader = instances(clock), instances(clock)
+    permits = [holder.acquire(KEY, Priority.TRADE) for _ in range(SCHEDULE.budget)]
+    clock.meanwhile = lambda: [permit.release() for permit in permits]
+    trader.acquire(KEY, Priority.TRADE)
+    assert trader.stats.lost == 1
+
+
+def test_an_order_refused_on_a_full_window_commits_only_once_more(instances: Instances) -> None:
+    """The window truly full: the order's second commit finds it full too and the order is refused."""
+    clock = FrozenClock()
+    holder, trader = instances(clock), instances(clock)
+    for _ in range(SCHEDULE.budget):
+        holder.acquire(KEY, Priority.TRADE)
+    with pytest.raises(RateLimited):
+        trader.acquire(KEY, Priority.TRADE)
+    assert trader.stats.lost == 2
 
 
 def test_every_unit_goes_to_one_caller_across_instances_and_threads(instances: Instances) -> None:
