@@ -1,13 +1,15 @@
 """The Firestore sliding-window limiter: units counted in time buckets on `ratelimit/{key fingerprint}`.
 
-At most one commit per acquisition, never a read or a transaction: the commit adds the caller's units
+One commit per acquisition as a rule, never a read or a transaction: the commit adds the caller's units
 to the current bucket and reads back every count of the window (shared/limits/slot_store.py), so a
 free budget costs no wait at all and a burst takes the whole budget at once; the same commit may
 lease units for the instance's next callers, which then need no commit (shared/limits/lease.py). A
 commit that finds the window full hands its units back at once, and the caller waits, using what the
 commit saw, until older buckets leave the window, or answers 429 with that exact Retry-After without
-a commit. A commit aims at a bucket that is still open when it returns, by the recent commit
-latencies. A unit can also be taken inside another commit (`prepare`, for an order's claim).
+a commit (a trade first commits once more, after the hand-backs under way). Units handed back leave
+the instance's view at once. A commit aims at a bucket that is still open when it returns, by the
+recent commit latencies. A unit can also be taken inside another commit (`prepare`, for an order's
+claim).
 The arithmetic and the bound's proof: shared/limits/schedule.py.
 
 With RATE_LIMIT_SHARDS = n the key's budget is split over n documents (`ratelimit/{key}`, then
