@@ -147,7 +147,7 @@ class SlotLimiter:
         with state.lock:
             state.lease.note(self.schedule.bucket(self._clock.now()), units)
         granted = False
-        call = _Call(priority, units, deadline, rechecks=1 if priority is Priority.TRADE else 0)
+        call = _Call(priority, units, deadline, may_recheck=priority is Priority.TRADE)
         try:
             for _ in range(ATTEMPTS):
                 if self._clock.now() < self._degraded_until:
@@ -197,12 +197,12 @@ class SlotLimiter:
                 target = max(target, self._open_after_commit(now))
                 wake = now if target == current else wake_at(sched, target)
                 # Only waiting counts against the wait, not commit latency; so the target is within reach.
-                recheck = now + max(sched.width, 2 * self._latency())
-                if wake > max(now, deadline) and call.rechecks and recheck <= deadline:
-                    call.rechecks, call.confirming = call.rechecks - 1, True
+                if wake > max(now, deadline):
+                    recheck = now + max(sched.width, 2 * self._latency())
+                    if not call.may_recheck or recheck > deadline:
+                        return self._refuse(wake - deadline)
+                    call.may_recheck, call.confirming = False, True
                     wake, until = recheck, None
-                elif wake > max(now, deadline):
-                    return self._refuse(wake - deadline)
                 else:  # commit now for a bucket that starts later, then sleep what is left until it starts
                     until = self._take(state, key, priority, units, target)
                     if until is None:
@@ -451,13 +451,13 @@ class SlotLimiter:
 
 @dataclass
 class _Call:
-    """One caller's acquisition: what it asks for, until when it may wait, and whether its next attempt
-    commits whatever the window seen says (`confirming`, at most `rechecks` times)."""
+    """One caller's acquisition: what it asks for, until when it may wait, whether a refusal on the window
+    seen may still be confirmed by a commit (once), and whether its next attempt is that commit."""
 
     priority: Priority
     units: int
     deadline: float
-    rechecks: int
+    may_recheck: bool
     confirming: bool = False
 
 
