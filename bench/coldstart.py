@@ -42,6 +42,11 @@ FLOOR = "floor"  # bench/floor.py: a trivial function importing the same librari
 POLL_SECONDS = 0.005
 DEADLINE_SECONDS = 60.0
 RETRYABLE = frozenset({429, 503})
+# Trust overrides of the benchmark host's own (this development machine sets SSL_CERT_FILE for its
+# tools): a deployment sets neither, and with SSL_CERT_FILE set the outbound client would parse that
+# bundle whole on its first request where a deployment reads the hashed directory (see shared/http.py).
+HOST_TLS = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+WITH_HOST_TLS = " (host TLS)"  # a series run with them passed on, beside the same entry point without
 PUBLIC = (  # the nine entry points of the seed's API
     "get_account",
     "list_positions",
@@ -110,7 +115,17 @@ class Prep:
         return ("GET", "/", None)
 
 
-def cold_start(target: str, env: dict[str, str], request: Request) -> Start:
+def deployed_environ() -> dict[str, str]:
+    """This process's environment as a deployed function would see it: without the host's TLS trust."""
+    return {name: value for name, value in os.environ.items() if name not in HOST_TLS}
+
+
+def host_tls() -> dict[str, str]:
+    """The host's TLS trust variables, for a series that passes them on."""
+    return {name: os.environ[name] for name in HOST_TLS if name in os.environ}
+
+
+def cold_start(target: str, env: dict[str, str], request: Request, series: str | None = None) -> Start:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     method, path, body = request
@@ -124,7 +139,7 @@ def cold_start(target: str, env: dict[str, str], request: Request) -> Start:
     process = subprocess.Popen(
         args,
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**deployed_environ(), **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,
@@ -149,7 +164,7 @@ def cold_start(target: str, env: dict[str, str], request: Request) -> Start:
                     listening, first_status, first_ms = sent, response.status_code, (done - sent) * 1000
                 if response.status_code == 200:
                     return Start(
-                        target,
+                        series or target,
                         round((done - began) * 1000, 1),
                         round((listening - began) * 1000, 1),
                         round(first_ms, 1),
@@ -286,6 +301,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--targets", nargs="*", default=list(PUBLIC))
+    parser.add_argument(
+        "--host-tls",
+        nargs="*",
+        default=[],
+        metavar="TARGET",
+        help="also run these entry points with the host's SSL_CERT_FILE and SSL_CERT_DIR passed on",
+    )
     args = parser.parse_args(argv)
     args.targets = [FLOOR, *[t for t in args.targets if t != FLOOR]]
 
@@ -299,11 +321,13 @@ def main(argv: list[str] | None = None) -> int:
         # PYTHONDONTWRITEBYTECODE, so a developer's runs compile our sources on every start).
         uncompiled = None if _bytecode() else import_times(args.repeat)
         stack.enter_context(compiled_sources())
-        runs: dict[str, list[Start]] = {t: [] for t in args.targets}
+        series = [(t, t, env) for t in args.targets]
+        series += [(t + WITH_HOST_TLS, t, {**env, **host_tls()}) for t in args.host_tls]
+        runs: dict[str, list[Start]] = {name: [] for name, _, _ in series}
         for _ in range(args.repeat):  # round-robin, so drift spreads over every entry point
-            for target in args.targets:
-                runs[target].append(cold_start(target, env, prep.request_for(target)))
-        summaries = [summarize(runs[t]) for t in args.targets]
+            for name, target, variables in series:
+                runs[name].append(cold_start(target, variables, prep.request_for(target), name))
+        summaries = [summarize(runs[name]) for name in runs]
         imports = import_times(args.repeat)
 
     result = {
@@ -314,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         "does at build time (compileall, in place; the bytecode added is removed after the run); then a "
         "fresh functions-framework process per run, polled every 5 ms with the entry point's real request "
         "until the first 200 (includes the lazy gateway build on the first request; a 429/503 first answer "
-        "is counted and polled through)",
+        "is counted and polled through); the host's own SSL_CERT_FILE and SSL_CERT_DIR are not passed on, as "
+        "a deployment has neither",
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
