@@ -1,59 +1,56 @@
-"""Deploy index: every Cloud Function entry point, re-exported for `--entry-point`; nothing else."""
+"""Deploy index: every Cloud Function entry point, for `--entry-point`, nothing else. Each is imported
+when first asked for (functions-framework looks up only the one it serves), so an instance loads its own
+entry point's module and what that needs, not every route's."""
 
 import os
+from importlib import import_module
+from typing import Any
 
 import flask
 
 from functions._http import route_errors_as_json
-from functions.account import get_account, get_clock, get_config
-from functions.analytics import get_analytics, list_fills
-from functions.audit import list_audit
-from functions.dashboard import dashboard
-from functions.eod import flatten_now, get_eod_run, list_snapshots
-from functions.events import notify_on_audit
-from functions.jobs import flatten_positions, snapshot_positions
-from functions.notifications import (
-    get_notifications,
-    list_failed_notifications,
-    put_notifications,
-    replay_failed_notification,
-)
-from functions.orders import cancel_order, get_order, list_orders, list_trades, place_order
-from functions.positions import close_position, list_positions
-from functions.risk import get_risk, put_risk
-from functions.sync import sync_orders
 from shared import logs
 from shared.app import warm_up_workers
 
-__all__ = [
-    "cancel_order",
-    "close_position",
-    "dashboard",
-    "flatten_now",
-    "flatten_positions",
-    "get_account",
-    "get_analytics",
-    "get_clock",
-    "get_config",
-    "get_eod_run",
-    "get_notifications",
-    "get_order",
-    "get_risk",
-    "list_audit",
-    "list_failed_notifications",
-    "list_fills",
-    "list_orders",
-    "list_positions",
-    "list_snapshots",
-    "list_trades",
-    "notify_on_audit",
-    "place_order",
-    "put_notifications",
-    "put_risk",
-    "replay_failed_notification",
-    "snapshot_positions",
-    "sync_orders",
-]
+_MODULES = {  # each entry point's module under functions/
+    "cancel_order": "orders",
+    "close_position": "positions",
+    "dashboard": "dashboard",
+    "flatten_now": "eod",
+    "flatten_positions": "jobs",
+    "get_account": "account",
+    "get_analytics": "analytics",
+    "get_clock": "account",
+    "get_config": "account",
+    "get_eod_run": "eod",
+    "get_notifications": "notifications",
+    "get_order": "orders",
+    "get_risk": "risk",
+    "list_audit": "audit",
+    "list_failed_notifications": "notifications",
+    "list_fills": "analytics",
+    "list_orders": "orders",
+    "list_positions": "positions",
+    "list_snapshots": "eod",
+    "list_trades": "orders",
+    "notify_on_audit": "events",
+    "place_order": "orders",
+    "put_notifications": "notifications",
+    "put_risk": "risk",
+    "replay_failed_notification": "notifications",
+    "snapshot_positions": "jobs",
+    "sync_orders": "sync",
+}
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name: str) -> Any:
+    """The entry point `name`, from its module (imported now if it was not yet)."""
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'main' has no attribute {name!r}")
+    return getattr(import_module(f"functions.{module}"), name)
+
 
 logs.install()  # one JSON object per line on stdout, as Cloud Logging reads them
 # No pydantic plugin is used: the first validator built (models build on first use) then skips reading

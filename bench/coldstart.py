@@ -22,6 +22,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -32,7 +33,7 @@ from typing import Any
 import httpx
 
 from bench.setup import DEV_TOKEN, SANDBOX_HEADERS, emulator, gateway_env, market_sandbox
-from infra.stack import ROOT, free_port, function_command
+from infra.stack import ROOT, free_port
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SOURCES = ("main.py", "shared", "functions")  # what .gcloudignore uploads, less requirements.txt
@@ -125,20 +126,20 @@ def host_tls() -> dict[str, str]:
     return {name: os.environ[name] for name in HOST_TLS if name in os.environ}
 
 
-def cold_start(target: str, env: dict[str, str], request: Request, series: str | None = None) -> Start:
+def cold_start(
+    target: str, env: dict[str, str], request: Request, series: str | None = None, tree: Path = ROOT
+) -> Start:
+    """One fresh process serving `target` from `tree`'s main.py (the floor from bench/floor.py)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     method, path, body = request
-    if target == FLOOR:
-        framework = str(Path(sys.executable).with_name("functions-framework"))
-        source = ROOT / "bench" / "floor.py"
-        args = [framework, "--target=floor", f"--source={source}", "--host=127.0.0.1", f"--port={port}"]
-    else:
-        args = function_command(target, port)
+    framework = str(Path(sys.executable).with_name("functions-framework"))
+    source = ROOT / "bench" / "floor.py" if target == FLOOR else tree / "main.py"
+    args = [framework, f"--target={target}", f"--source={source}", "--host=127.0.0.1", f"--port={port}"]
     began = time.perf_counter()
     process = subprocess.Popen(
         args,
-        cwd=ROOT,
+        cwd=source.parent,
         env={**deployed_environ(), **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -189,6 +190,18 @@ def _bytecode() -> set[Path]:
     found = {path for source in SOURCES[1:] for path in (ROOT / source).rglob("__pycache__")}
     found |= {ROOT / "__pycache__"} if (ROOT / "__pycache__").is_dir() else set()
     return found | {file for folder in found for file in folder.glob("*.pyc")}
+
+
+def tree_at(revision: str, stack: ExitStack) -> Path:
+    """main.py, shared/ and functions/ as they were at `revision` (git), compiled, in a directory removed
+    with `stack`."""
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="coldstart-")))
+    archive = subprocess.run(
+        ["git", "archive", revision, *SOURCES], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    compileall.compile_dir(folder, force=True, quiet=1)
+    return folder
 
 
 @contextmanager
@@ -308,6 +321,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="TARGET",
         help="also run these entry points with the host's SSL_CERT_FILE and SSL_CERT_DIR passed on",
     )
+    parser.add_argument(
+        "--against",
+        metavar="REVISION",
+        help="also run every entry point from the sources at this git revision, side by side",
+    )
     args = parser.parse_args(argv)
     args.targets = [FLOOR, *[t for t in args.targets if t != FLOOR]]
 
@@ -321,12 +339,15 @@ def main(argv: list[str] | None = None) -> int:
         # PYTHONDONTWRITEBYTECODE, so a developer's runs compile our sources on every start).
         uncompiled = None if _bytecode() else import_times(args.repeat)
         stack.enter_context(compiled_sources())
-        series = [(t, t, env) for t in args.targets]
-        series += [(t + WITH_HOST_TLS, t, {**env, **host_tls()}) for t in args.host_tls]
-        runs: dict[str, list[Start]] = {name: [] for name, _, _ in series}
+        series = [(t, t, env, ROOT) for t in args.targets]
+        series += [(t + WITH_HOST_TLS, t, {**env, **host_tls()}, ROOT) for t in args.host_tls]
+        if args.against:
+            then = tree_at(args.against, stack)
+            series += [(f"{t} at {args.against}", t, env, then) for t in args.targets if t != FLOOR]
+        runs: dict[str, list[Start]] = {name: [] for name, _, _, _ in series}
         for _ in range(args.repeat):  # round-robin, so drift spreads over every entry point
-            for name, target, variables in series:
-                runs[name].append(cold_start(target, variables, prep.request_for(target), name))
+            for name, target, variables, tree in series:
+                runs[name].append(cold_start(target, variables, prep.request_for(target), name, tree))
         summaries = [summarize(runs[name]) for name in runs]
         imports = import_times(args.repeat)
 

@@ -20,8 +20,9 @@ from google.cloud.firestore_v1 import _helpers
 from google.cloud.firestore_v1.types import common, document
 
 from functions.routes import Trigger, trigger_for
-from shared.app import Gateway, gateway
+from shared.app import gateway
 from shared.errors import GatewayError
+from shared.gateway import Gateway
 
 log = logging.getLogger("execution_engine")
 RETRYABLE = frozenset({429, 502, 503, 504})

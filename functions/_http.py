@@ -26,12 +26,13 @@ from functions._edge import (
 )
 from functions.inputs import NoInput
 from functions.routes import BASE_PATH, ROUTES, Route, route_for
-from shared.app import Gateway, gateway
+from shared.app import gateway
 from shared.auth import signatures
 from shared.auth.authenticator import Presented
 from shared.auth.callers import Caller
 from shared.auth.signatures import SignedRequest
 from shared.errors import BadRequest, MethodNotAllowed, NotFound
+from shared.gateway import Gateway
 from shared.logs import annotate
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -169,7 +170,7 @@ def _path_params(route: Route, request: flask.Request) -> dict[str, str]:
 
 
 def _query(route: Route, request: flask.Request) -> BaseModel:
-    model = route.query or NoInput
+    model = route.query_model or NoInput
     given = {k: v for k, v in request.args.items() if v != "" or k not in model.EMPTY_MEANS_UNSET}
     try:
         return model.model_validate(given)
@@ -183,7 +184,7 @@ def _call(route: Route, request: flask.Request, gw: Gateway, request_id: str) ->
     annotate(caller=caller.name)
     params = _path_params(route, request)
     query = _query(route, request)
-    body = (route.body or NoInput).model_validate({k: v for k, v in raw.data.items() if k != "token"})
+    body = (route.body_model or NoInput).model_validate({k: v for k, v in raw.data.items() if k != "token"})
     headers = {k.lower(): v for k, v in request.headers.items()}
     return Call(gw, caller, request_id, params, body, query, headers)
 

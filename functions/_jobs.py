@@ -14,9 +14,10 @@ import flask
 
 from functions._edge import bearer, json_response, served
 from functions.routes import Job, job_for
-from shared.app import Gateway, gateway
+from shared.app import gateway
 from shared.clock import parse_time
 from shared.errors import BadRequest, MethodNotAllowed
+from shared.gateway import Gateway
 from shared.logs import annotate
 
 SCHEDULE_TIME = "X-CloudScheduler-ScheduleTime"

@@ -7,10 +7,10 @@ from datetime import date, datetime
 
 from functions._http import Call, endpoint
 from functions.inputs import DateQuery, FlattenRequest, NoInput
-from shared.app import Gateway
 from shared.clock import EASTERN
 from shared.eod.reports import FlattenRun, Snapshot
 from shared.errors import BadRequest, NotFound
+from shared.gateway import Gateway
 from shared.identifiers import CLIENT_ORDER_ID
 
 KEY_MAX = 128

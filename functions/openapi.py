@@ -62,10 +62,10 @@ def _schemas() -> tuple[Refs, dict[str, Any]]:
     """The `$ref` of every (model, mode) the routes use, and the component schemas they point to."""
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorBody, "serialization")]
     for route in ROUTES:
-        if route.response is not None:
-            wanted.append((route.response, "serialization"))
-        if route.body is not None and route.body is not NoInput:
-            wanted.append((route.body, "validation"))
+        if route.response_model is not None:
+            wanted.append((route.response_model, "serialization"))
+        if route.body_model is not None and route.body_model is not NoInput:
+            wanted.append((route.body_model, "validation"))
     refs, definitions = models_json_schema(list(dict.fromkeys(wanted)), ref_template=REF)
     schemas: dict[str, Any] = definitions.get("$defs", {})
     for name, schema in schemas.items():
@@ -126,14 +126,14 @@ def _operation(route: Route, refs: Refs) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": PARAM_SCHEMAS[name]} for name in route.params
     ]
-    parameters += _query_parameters(route.query)
+    parameters += _query_parameters(route.query_model)
     if route.entry_point == "place_order":
         parameters.append(_IDEMPOTENCY_KEY)
     if route.entry_point == "flatten_now":
         parameters.append(_FLATTEN_KEY)
     ok: dict[str, Any] = {"description": "OK"}
-    if route.response is not None:
-        ref = refs[(route.response, "serialization")]
+    if route.response_model is not None:
+        ref = refs[(route.response_model, "serialization")]
         ok["content"] = {
             "application/json": {"schema": {"type": "array", "items": ref} if route.many else ref}
         }
@@ -145,10 +145,10 @@ def _operation(route: Route, refs: Refs) -> dict[str, Any]:
         "parameters": parameters,
         "responses": {"200": ok, **_accepted(route), **_error_responses(route, refs)},
     }
-    if route.body is not None:
-        schema = refs[(route.body, "validation")]
+    if route.body_model is not None:
+        schema = refs[(route.body_model, "validation")]
         # An empty body is read as {}: it may be left out when the model requires no field (PUT /risk).
-        required = bool(route.body.model_json_schema(mode="validation").get("required"))
+        required = bool(route.body_model.model_json_schema(mode="validation").get("required"))
         operation["requestBody"] = {
             "required": required,
             "content": {"application/json": {"schema": schema}},

@@ -6,39 +6,24 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from functools import cache
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel
 
-from functions.inputs import (
-    AnalyticsQuery,
-    AuditQuery,
-    CloseSize,
-    DateQuery,
-    FailedQuery,
-    FillsQuery,
-    FlattenRequest,
-    NoInput,
-    OrdersQuery,
-    TradesQuery,
-)
-from shared import identifiers, models
-from shared.analytics.report import AnalyticsReport
-from shared.audit import AuditPage
+from shared import identifiers
 from shared.auth.callers import Scope
-from shared.eod.reports import FlattenRun, Snapshot
-from shared.notify.deadletters import DeadLetters, Replay, dead_letter_id
-from shared.notify.targets import NotificationsChange, NotificationsView
-from shared.orders.fills import FillsPage
-from shared.orders.request import OrderRequest
-from shared.risk.settings import RiskChange, RiskSettings
+
+if TYPE_CHECKING:
+    from functions.inputs import NoInput
 
 BASE_PATH = "/api/alpaca"
 # Every path parameter's check: it raises our 400/404 for a malformed value and returns the clean one.
 PARAM_TYPES: dict[str, Callable[[str], str]] = {
     "order_id": identifiers.order_id,
     "symbol": identifiers.symbol,
-    "dead_letter_id": dead_letter_id,
+    "dead_letter_id": identifiers.dead_letter_id,
 }
 PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "order_id": {"type": "string", "format": "uuid", "description": "An Alpaca order id"},
@@ -50,6 +35,17 @@ PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+@cache
+def model(name: str) -> type[BaseModel]:
+    """The model class `name` ("module:Class") names, imported on first use: the table names every
+    route's models without importing them, so an instance loads only the modules of its own route."""
+    module, _, attribute = name.partition(":")
+    found = getattr(import_module(module), attribute)
+    if not (isinstance(found, type) and issubclass(found, BaseModel)):
+        raise TypeError(f"{name} is not a model")
+    return found
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -57,9 +53,9 @@ class Route:
     entry_point: str
     scope: Scope
     summary: str
-    query: type[NoInput] | None = None  # the query string's model
-    body: type[BaseModel] | None = None  # the JSON body's model
-    response: type[BaseModel] | None = None
+    query: str | None = None  # the query string's model ("module:Class", a NoInput)
+    body: str | None = None  # the JSON body's model
+    response: str | None = None
     many: bool = False  # the response is a list of `response`
     webhook: bool = False  # a webhook sender may put its token in the query (it cannot set headers)
 
@@ -67,6 +63,18 @@ class Route:
         unknown = set(re.findall(r"{(\w+)}", self.path)) - set(PARAM_TYPES)
         if unknown:
             raise ValueError(f"{self.entry_point}: path parameters without a type: {sorted(unknown)}")
+
+    @property
+    def query_model(self) -> type[NoInput] | None:
+        return cast("type[NoInput]", model(self.query)) if self.query else None
+
+    @property
+    def body_model(self) -> type[BaseModel] | None:
+        return model(self.body) if self.body else None
+
+    @property
+    def response_model(self) -> type[BaseModel] | None:
+        return model(self.response) if self.response else None
 
     @property
     def params(self) -> dict[str, Callable[[str], str]]:
@@ -84,7 +92,12 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     Route(
-        "GET", "/account", "get_account", Scope.READ, "Account balances and status", response=models.Account
+        "GET",
+        "/account",
+        "get_account",
+        Scope.READ,
+        "Account balances and status",
+        response="shared.models:Account",
     ),
     Route(
         "GET",
@@ -92,7 +105,7 @@ ROUTES: tuple[Route, ...] = (
         "list_positions",
         Scope.READ,
         "Open positions",
-        response=models.Position,
+        response="shared.models:Position",
         many=True,
     ),
     Route(
@@ -101,9 +114,9 @@ ROUTES: tuple[Route, ...] = (
         "close_position",
         Scope.TRADE,
         "Close a position, wholly or by qty or percentage",
-        query=CloseSize,
-        body=CloseSize,
-        response=models.ClosePositionResult,
+        query="functions.inputs:CloseSize",
+        body="functions.inputs:CloseSize",
+        response="shared.models:ClosePositionResult",
         webhook=True,
     ),
     Route(
@@ -112,8 +125,8 @@ ROUTES: tuple[Route, ...] = (
         "list_orders",
         Scope.READ,
         "Orders by status",
-        query=OrdersQuery,
-        response=models.Order,
+        query="functions.inputs:OrdersQuery",
+        response="shared.models:Order",
         many=True,
     ),
     Route(
@@ -122,18 +135,25 @@ ROUTES: tuple[Route, ...] = (
         "place_order",
         Scope.TRADE,
         "Place an order",
-        body=OrderRequest,
-        response=models.Order,
+        body="shared.orders.request:OrderRequest",
+        response="shared.models:Order",
         webhook=True,
     ),
-    Route("GET", "/orders/{order_id}", "get_order", Scope.READ, "One order by id", response=models.Order),
+    Route(
+        "GET",
+        "/orders/{order_id}",
+        "get_order",
+        Scope.READ,
+        "One order by id",
+        response="shared.models:Order",
+    ),
     Route(
         "DELETE",
         "/orders/{order_id}",
         "cancel_order",
         Scope.TRADE,
         "Cancel an order",
-        response=models.CancelResult,
+        response="shared.models:CancelResult",
     ),
     Route(
         "GET",
@@ -141,28 +161,35 @@ ROUTES: tuple[Route, ...] = (
         "list_trades",
         Scope.READ,
         "Recent fills, newest first",
-        query=TradesQuery,
-        response=models.Trade,
+        query="functions.inputs:TradesQuery",
+        response="shared.models:Trade",
         many=True,
     ),
-    Route("GET", "/clock", "get_clock", Scope.READ, "Market clock", response=models.MarketClock),
+    Route("GET", "/clock", "get_clock", Scope.READ, "Market clock", response="shared.models:MarketClock"),
     Route(
         "GET",
         "/config",
         "get_config",
         Scope.READ,
         "Gateway configuration, never a key",
-        response=models.GatewayConfig,
+        response="shared.models:GatewayConfig",
     ),
-    Route("GET", "/risk", "get_risk", Scope.ADMIN, "Live risk settings", response=RiskSettings),
+    Route(
+        "GET",
+        "/risk",
+        "get_risk",
+        Scope.ADMIN,
+        "Live risk settings",
+        response="shared.risk.settings:RiskSettings",
+    ),
     Route(
         "PUT",
         "/risk",
         "put_risk",
         Scope.ADMIN,
         "Change risk settings (merged; null clears a field), the kill switch included; audited",
-        body=RiskChange,
-        response=RiskSettings,
+        body="shared.risk.settings:RiskChange",
+        response="shared.risk.settings:RiskSettings",
     ),
     Route(
         "GET",
@@ -170,8 +197,8 @@ ROUTES: tuple[Route, ...] = (
         "list_audit",
         Scope.ADMIN,
         "Audit events in server-time order from `since`",
-        query=AuditQuery,
-        response=AuditPage,
+        query="functions.inputs:AuditQuery",
+        response="shared.audit:AuditPage",
     ),
     Route(
         "GET",
@@ -179,8 +206,8 @@ ROUTES: tuple[Route, ...] = (
         "list_fills",
         Scope.READ,
         "Fills oldest first from `since` or after `cursor`, each with a stable id (a new-fill trigger)",
-        query=FillsQuery,
-        response=FillsPage,
+        query="functions.inputs:FillsQuery",
+        response="shared.orders.fills:FillsPage",
     ),
     Route(
         "GET",
@@ -188,8 +215,8 @@ ROUTES: tuple[Route, ...] = (
         "get_analytics",
         Scope.READ,
         "Orders, fills, fill rate, rejections, denials, slippage (bps, positive is worse) and latency phases",
-        query=AnalyticsQuery,
-        response=AnalyticsReport,
+        query="functions.inputs:AnalyticsQuery",
+        response="shared.analytics.report:AnalyticsReport",
     ),
     Route(
         "GET",
@@ -197,7 +224,7 @@ ROUTES: tuple[Route, ...] = (
         "get_notifications",
         Scope.ADMIN,
         "Notification targets (secrets never returned)",
-        response=NotificationsView,
+        response="shared.notify.targets:NotificationsView",
     ),
     Route(
         "PUT",
@@ -205,8 +232,8 @@ ROUTES: tuple[Route, ...] = (
         "put_notifications",
         Scope.ADMIN,
         "Replace the notification targets; a target without secret keeps its stored one; audited",
-        body=NotificationsChange,
-        response=NotificationsView,
+        body="shared.notify.targets:NotificationsChange",
+        response="shared.notify.targets:NotificationsView",
     ),
     Route(
         "GET",
@@ -214,8 +241,8 @@ ROUTES: tuple[Route, ...] = (
         "list_failed_notifications",
         Scope.ADMIN,
         "Dead-lettered deliveries, newest first",
-        query=FailedQuery,
-        response=DeadLetters,
+        query="functions.inputs:FailedQuery",
+        response="shared.notify.deadletters:DeadLetters",
     ),
     Route(
         "POST",
@@ -223,7 +250,7 @@ ROUTES: tuple[Route, ...] = (
         "replay_failed_notification",
         Scope.ADMIN,
         "Deliver a dead letter once more (same webhook-id and body)",
-        response=Replay,
+        response="shared.notify.deadletters:Replay",
     ),
     Route(
         "GET",
@@ -231,8 +258,8 @@ ROUTES: tuple[Route, ...] = (
         "list_snapshots",
         Scope.READ,
         "Position snapshots of one exchange date, newest first",
-        query=DateQuery,
-        response=Snapshot,
+        query="functions.inputs:DateQuery",
+        response="shared.eod.reports:Snapshot",
         many=True,
     ),
     Route(
@@ -241,8 +268,8 @@ ROUTES: tuple[Route, ...] = (
         "get_eod_run",
         Scope.READ,
         "The scheduled flatten run of one session: state, times, each symbol's outcome, the orders placed",
-        query=DateQuery,
-        response=FlattenRun,
+        query="functions.inputs:DateQuery",
+        response="shared.eod.reports:FlattenRun",
     ),
     Route(
         "POST",
@@ -250,8 +277,8 @@ ROUTES: tuple[Route, ...] = (
         "flatten_now",
         Scope.TRADE,
         "Flatten now (reducing-only first, cancel, close, poll); idempotent by Idempotency-Key; audited",
-        body=FlattenRequest,
-        response=FlattenRun,
+        body="functions.inputs:FlattenRequest",
+        response="shared.eod.reports:FlattenRun",
     ),
 )
 

@@ -1,4 +1,5 @@
-"""Composition root: every collaborator is built here, once per instance, from settings and injected parts."""
+"""Composition root: the parts every entry point shares, built once per instance from settings and
+injected parts, under a gateway that builds each use case on its first use (shared/gateway.py)."""
 
 from __future__ import annotations
 
@@ -13,67 +14,20 @@ from typing import Any
 
 import httpx
 
-from shared.account import AccountReads
-from shared.alpaca.assets import Assets
 from shared.alpaca.client import AlpacaClient
 from shared.alpaca.credentials import AlpacaCredentials
-from shared.analytics.report import Analytics
 from shared.audit import AuditLog, Event
-from shared.auth.authenticator import Authenticator
 from shared.auth.callers import Caller, CallerRegistry, RegistryParser, dev_caller
-from shared.auth.oidc import CertCache, OidcVerifier
-from shared.auth.scheduler import SchedulerAuth
-from shared.auth.signatures import ReplayGuard, SignatureCheck
 from shared.clock import Clock, SystemClock
 from shared.config import Settings
-from shared.eod.flatten import Flattener
-from shared.eod.procedure import Procedure
-from shared.eod.runs import Runs
-from shared.eod.snapshot import Snapshots
 from shared.firestore import open_channel
+from shared.gateway import Gateway, Shared
 from shared.http import LazyTransport, tls_context
 from shared.limits.protocol import Limiter
 from shared.limits.slots import limiter_from_settings
-from shared.notify.center import Notifications
-from shared.orders.arrival import ArrivalPrices
-from shared.orders.closes import OpenCloses
-from shared.orders.desk import OrderDesk
-from shared.orders.exits import Exits
-from shared.orders.fills import FillStore
-from shared.orders.outcomes import Outcomes
-from shared.orders.reconciler import Reconciler
-from shared.orders.store import OrderRecords
-from shared.orders.sync import OrderSync
-from shared.risk.checks import AlpacaMarket, RiskChecks
-from shared.risk.store import RiskStore
 from shared.secrets import CachedSecrets, SecretManagerReader, SecretReader
 
 log = logging.getLogger("execution_engine")
-
-
-@dataclass(frozen=True)
-class Gateway:
-    """The use cases a handler may call; the Firestore client, HTTP client and keys stay behind them."""
-
-    settings: Settings
-    clock: Clock
-    callers: Authenticator
-    scheduler: SchedulerAuth
-    account: AccountReads
-    audit: AuditLog
-    risk: RiskStore
-    desk: OrderDesk
-    exits: Exits
-    sync: OrderSync
-    fills: FillStore
-    notify: Notifications
-    analytics: Analytics
-    flatten: Flattener
-    snapshots: Snapshots
-
-    def close(self) -> None:
-        """Stop what runs in the background (the risk settings listener)."""
-        self.risk.close()
 
 
 @dataclass(frozen=True)
@@ -100,11 +54,6 @@ def _caller_loader(settings: Settings, secrets: CachedSecrets, parse: RegistryPa
     elif not settings.dev_token:
         callers.extend(parse(secrets.get(settings.callers_secret)))
     return callers
-
-
-def _oidc(settings: Settings, http: httpx.Client, clock: Clock) -> OidcVerifier:
-    certs = CertCache(http, clock, settings.oidc_certs_url)
-    return OidcVerifier(settings.oidc_audience, frozenset(settings.scheduler_service_accounts), certs)
 
 
 def _backoff_notice(audit: AuditLog, key: str, until: float, status: int) -> None:
@@ -168,44 +117,8 @@ def wire(
         limiter=limiter,
         clock=clock,
     )
-    risk = RiskStore(audit, clock)
-    checks = RiskChecks(AlpacaMarket(alpaca))
-    records = OrderRecords(audit)
-    outcomes = Outcomes(audit, records)
-    reconciler = Reconciler(alpaca, outcomes)
-    desk = OrderDesk(alpaca, audit, records, outcomes, reconciler, Assets(alpaca, clock), risk, checks, clock)
-    exits = Exits(alpaca, audit, risk, checks, OpenCloses(audit, alpaca, clock), clock)
-    fills = FillStore(db)
-    sync = OrderSync(alpaca, audit, records, reconciler, fills, ArrivalPrices(alpaca), clock)
     registry = CallerRegistry(partial(_caller_loader, settings, secrets, RegistryParser()))
-    callers = Authenticator(
-        registry,
-        SignatureCheck(registry, ReplayGuard(db), clock),
-        authorization_is_platform=settings.behind_api_gateway,
-        local_developer=settings.local_developer,
-    )
-    runs = Runs(db, clock)
-    procedure = Procedure(alpaca, exits, risk, runs, audit, clock, settings)
-    flatten = Flattener(alpaca, risk, runs, settings, procedure)
-    gateway = Gateway(
-        settings=settings,
-        clock=clock,
-        callers=callers,
-        scheduler=SchedulerAuth(settings.dev_token, _oidc(settings, http, clock).verify),
-        account=AccountReads(settings, alpaca, credentials),
-        audit=audit,
-        risk=risk,
-        desk=desk,
-        exits=exits,
-        sync=sync,
-        fills=fills,
-        notify=Notifications.build(
-            audit, http, clock, local=settings.notify_local, timeout=settings.notify_timeout_seconds
-        ),
-        analytics=Analytics(db, fills, clock, paper=settings.trading_mode == "paper"),
-        flatten=flatten,
-        snapshots=Snapshots(alpaca, db, clock),
-    )
+    gateway = Gateway(Shared(settings, clock, db, http, secrets, credentials, audit, alpaca, registry))
     return Parts(settings, clock, db, limiter, credentials, registry, alpaca, transport, gateway)
 
 

@@ -1,7 +1,8 @@
 """Identifiers that reach an upstream URL or a Firestore path: one strict pattern each, checked at the edge.
 
 Order ids are UUIDs; symbols take Alpaca's forms (`AAPL`, `BRK.B`, `BTC/USD`, `BTCUSD`, an OCC option
-symbol, an asset UUID); client order ids are printable ASCII without `/`. The Alpaca client encodes
+symbol, an asset UUID); client order ids are printable ASCII without `/`; dead letter ids are 32 hex
+digits. The Alpaca client encodes
 every path segment again, so a value that slipped past these checks still could not change the path.
 """
 
@@ -21,6 +22,7 @@ ORDER_ID = re.compile(rf"^{_UUID}$")  # also the form of an asset id
 SYMBOL = re.compile(r"^[A-Z0-9]{1,21}(?:[./][A-Z0-9]{1,10})?$")
 # Printable ASCII (space to tilde) except `/`: the key is also a query value and an audit field.
 CLIENT_ORDER_ID = re.compile(r"^[\x20-\x2e\x30-\x7e]+$")
+DEAD_LETTER_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def is_symbol(value: str) -> bool:
@@ -45,6 +47,13 @@ def order_id(value: str) -> str:
     if ORDER_ID.fullmatch(value) is None:
         raise NotFound("order_id must be an Alpaca order id (a UUID)", reason="order_not_found")
     return value.lower()
+
+
+def dead_letter_id(value: str) -> str:
+    """A dead letter's id (32 hex digits), or 404: nothing can have any other id."""
+    if DEAD_LETTER_ID.fullmatch(value) is None:
+        raise NotFound("no such dead letter", reason="dead_letter_not_found")
+    return value
 
 
 def position_symbol(value: str) -> str:

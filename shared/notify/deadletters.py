@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from google.cloud import firestore
@@ -21,14 +20,6 @@ from shared.notify.dispatch import Attempts
 
 LIST_DEFAULT = 50
 LIST_MAX = 200
-DEAD_LETTER_ID = re.compile(r"^[0-9a-f]{32}$")
-
-
-def dead_letter_id(value: str) -> str:
-    """A dead letter's id (32 hex digits), or 404: nothing can have any other id."""
-    if DEAD_LETTER_ID.fullmatch(value) is None:
-        raise NotFound("no such dead letter", reason="dead_letter_not_found")
-    return value
 
 
 class DeadLetter(Model):

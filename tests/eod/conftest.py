@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from functions._jobs import SCHEDULE_TIME
-from shared.app import Gateway, build, install
+from shared.app import build, install
 from shared.clock import EASTERN, ManualClock
 from shared.config import Settings
+from shared.gateway import Gateway
 from tests.conftest import generous_sandbox
 from tests.gateway.conftest import Reply, call_entry
 from tests.orders.conftest import ORDER_ENV

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from shared.app import Gateway, build, install
+from shared.app import build, install
 from shared.clock import ManualClock
 from shared.config import Settings
+from shared.gateway import Gateway
 from tests.gateway.conftest import Reply, call_entry
 from tests.orders.conftest import order_settings as order_settings
 from tests.orders.conftest import sandbox_service as sandbox_service

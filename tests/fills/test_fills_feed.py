@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from shared.app import Gateway
 from shared.clock import ManualClock
+from shared.gateway import Gateway
 from tests.fills.conftest import advance, sync
 from tests.gateway.conftest import call_entry
 from tests.orders.conftest import TRADER_TOKEN, place

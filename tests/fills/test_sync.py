@@ -6,9 +6,9 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.app import Gateway
 from shared.audit import Event
 from shared.clock import ManualClock
+from shared.gateway import Gateway
 from shared.orders.record import OrderState
 from shared.orders.store import order_doc_id
 from tests.fills.conftest import advance, order_events, sync

@@ -14,8 +14,9 @@ import flask
 import functions_framework
 import pytest
 
-from shared.app import Gateway, build, install
+from shared.app import build, install
 from shared.config import Settings
+from shared.gateway import Gateway
 from tests.conftest import generous_sandbox
 from tests.support.env import DEV_TOKEN, GENEROUS_BUDGET, TRADING_NOW, gateway_env
 from tests.support.sandbox import Sandbox

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from shared.app import Gateway
 from shared.clock import ManualClock
+from shared.gateway import Gateway
 from shared.limits.protocol import Unlimited
 from tests.gateway import seed_shapes as seed
 from tests.gateway.conftest import call_entry

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from shared.alpaca.credentials import Credentials
-from shared.app import Gateway
 from shared.config import Settings
+from shared.gateway import Gateway
 from tests.gateway.conftest import call_entry
 
 WRONG_SECRET = "wrong-secret-9d41c7"

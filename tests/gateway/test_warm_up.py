@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from shared import app
-from shared.app import Gateway
 from shared.config import Settings
+from shared.gateway import Gateway
 from tests.gateway.conftest import call_entry, entry_client
 from tests.gateway.fake_secret_manager import FakeSecretManager
 from tests.support.sandbox import Sandbox

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from infra.eventarc import document_event
-from shared.app import Gateway, build, install
+from shared.app import build, install
 from shared.audit import Event
 from shared.clock import ManualClock
+from shared.gateway import Gateway
 from tests.gateway.conftest import Reply, call_entry, entry_client
 from tests.orders.conftest import ORDER_ENV
 from tests.support.env import gateway_settings

@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 
 from infra.eventarc import CREATED, AuditListener, document_event
 from infra.gateway_server import create_app
-from shared.app import Gateway
+from shared.gateway import Gateway
 from tests.notify.conftest import SECRET, audit_event, put_targets, target
 from tests.support.receiver import Receiver
 from tests.support.serving import serving

@@ -8,9 +8,9 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook
 
-from shared.app import Gateway
 from shared.audit import Event
 from shared.clock import ManualClock
+from shared.gateway import Gateway
 from shared.notify.dispatch import SCHEDULE
 from tests.gateway.conftest import call_entry
 from tests.notify.conftest import SECRET, audit_event, deliver, put_targets, target

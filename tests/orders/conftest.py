@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from shared.app import Gateway, build, install
+from shared.app import build, install
 from shared.config import Settings
+from shared.gateway import Gateway
 from tests.conftest import generous_sandbox
 from tests.gateway.conftest import Reply, call_entry
 from tests.support.env import DEV_TOKEN, GENEROUS_BUDGET, TRADING_NOW, gateway_settings

@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.app import Gateway, build, install
+from shared.app import build, install
 from shared.clock import ManualClock
 from shared.config import Settings
 from shared.errors import RateLimited
+from shared.gateway import Gateway
 from shared.limits.protocol import Permit, Priority
 from shared.orders.desk import STALE_PENDING_SECONDS
 from shared.orders.store import order_doc_id

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from shared.app import Gateway, build, install
+from shared.app import build, install
 from shared.clock import ManualClock
 from shared.config import Settings
+from shared.gateway import Gateway
 from shared.orders.closes import IN_FLIGHT_SECONDS
 from tests.gateway.conftest import call_entry
 from tests.orders.conftest import events, upstream_orders

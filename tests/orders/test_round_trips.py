@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from shared.app import Gateway
+from shared.gateway import Gateway
 from tests.orders.conftest import place, records, set_risk, upstream_orders
 from tests.support.firestore import counting
 from tests.support.sandbox import Sandbox
