@@ -33,7 +33,7 @@ from typing import Any
 import httpx
 
 from bench.setup import DEV_TOKEN, SANDBOX_HEADERS, emulator, gateway_env, market_sandbox
-from infra.stack import ROOT, free_port
+from infra.stack import ROOT, free_port, function_command
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SOURCES = ("main.py", "shared", "functions")  # what .gcloudignore uploads, less requirements.txt
@@ -133,12 +133,10 @@ def cold_start(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     method, path, body = request
-    framework = str(Path(sys.executable).with_name("functions-framework"))
     source = ROOT / "bench" / "floor.py" if target == FLOOR else tree / "main.py"
-    args = [framework, f"--target={target}", f"--source={source}", "--host=127.0.0.1", f"--port={port}"]
     began = time.perf_counter()
     process = subprocess.Popen(
-        args,
+        function_command(target, port, source),
         cwd=source.parent,
         env={**deployed_environ(), **env},
         stdout=subprocess.DEVNULL,

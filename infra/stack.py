@@ -149,13 +149,13 @@ def start_sandbox(
     )
 
 
-def function_command(target: str, port: int) -> list[str]:
-    """How Cloud Functions runs an entry point: `functions-framework --target` on main.py."""
+def function_command(target: str, port: int, source: Path = ROOT / "main.py") -> list[str]:
+    """How Cloud Functions runs an entry point: `functions-framework --target` on `source` (main.py)."""
     framework = str(Path(sys.executable).with_name("functions-framework"))
     return [
         framework,
         f"--target={target}",
-        f"--source={ROOT / 'main.py'}",
+        f"--source={source}",
         "--host=127.0.0.1",
         f"--port={port}",
     ]

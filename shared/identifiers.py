@@ -2,8 +2,8 @@
 
 Order ids are UUIDs; symbols take Alpaca's forms (`AAPL`, `BRK.B`, `BTC/USD`, `BTCUSD`, an OCC option
 symbol, an asset UUID); client order ids are printable ASCII without `/`; dead letter ids are 32 hex
-digits. The Alpaca client encodes
-every path segment again, so a value that slipped past these checks still could not change the path.
+digits. The Alpaca client encodes every path segment again, so a value that slipped past these checks
+still could not change the path.
 """
 
 from __future__ import annotations
